@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""The project's commands. Each sets up what it needs on a fresh machine, the first time.
+
+    python3 dev.py lab          open the lessons in JupyterLab
+    python3 dev.py test         run the whole test suite (unit tests, nbval, parity, Run All)
+    python3 dev.py regenerate   re-run the lessons and store their outputs (what nbval compares)
+    python3 dev.py bench        print the benchmark figures
+
+The first run makes a virtual environment in .venv and installs the project into it; later runs
+reinstall only when pyproject.toml has changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+STAMP = VENV / "wstutorial-installed"
+PYTHONS = ("python3.13", "python3.12", "python3.11", "python3")
+
+
+def find_python() -> str:
+    """A Python 3.11 or newer: this one, or the first one on PATH."""
+    if sys.version_info >= (3, 11):
+        return sys.executable
+    for name in PYTHONS:
+        path = shutil.which(name)
+        if path and subprocess.run(
+            [path, "-c", "import sys; sys.exit(sys.version_info < (3, 11))"]
+        ).returncode == 0:
+            return path
+    sys.exit("wstutorial needs Python 3.11 or newer (websockets 17 does). Install one, then run this again.")
+
+
+def ensure_venv() -> None:
+    if not VENV_PYTHON.exists():
+        print(f"Creating the virtual environment in {VENV} ...", flush=True)
+        subprocess.run([find_python(), "-m", "venv", str(VENV)], check=True)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    print("Installing wstutorial and its dependencies into .venv ...", flush=True)
+    pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def in_venv() -> bool:
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
+def main(argv: list[str]) -> int:
+    commands = {"lab": lab, "test": test, "regenerate": regenerate, "bench": bench}
+    if not argv or argv[0] not in commands:
+        print(__doc__)
+        return 2
+    if not in_venv():
+        ensure_venv()
+        return subprocess.run([str(VENV_PYTHON), __file__, *argv], cwd=ROOT).returncode
+    return commands[argv[0]](argv[1:])
+
+
+def lab(args: list[str]) -> int:
+    return subprocess.call(
+        [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}", *args]
+    )
+
+
+def test(args: list[str]) -> int:
+    return subprocess.call([sys.executable, "-m", "pytest", *args], cwd=ROOT)
+
+
+def regenerate(args: list[str]) -> int:
+    sys.path.insert(0, str(ROOT))
+    from tools.notebooks import lesson_paths, regenerate_outputs
+
+    for path in [Path(a).resolve() for a in args] or lesson_paths():
+        print(f"regenerating {path.relative_to(ROOT)}", flush=True)
+        regenerate_outputs(path)
+    return 0
+
+
+def bench(args: list[str]) -> int:
+    return subprocess.call([sys.executable, str(ROOT / "benchmarks" / "foundation.py"), *args], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,24 @@
+"""wstutorial: real-time communication with WebSocket, as lessons that run.
+
+The lessons keep what they teach (the handler, connect, send, receive) in their cells; this
+package carries the plumbing: a background event loop, servers that start and stop cleanly, and
+the article's client page as a widget.
+"""
+
+from .chat import ChatClient, NotConnectedError
+from .handlers import echo
+from .i18n import get_language, set_language
+from .server import BackgroundServer, PortInUseError, log, running_servers, serve_in_background
+
+__all__ = [
+    "BackgroundServer",
+    "ChatClient",
+    "NotConnectedError",
+    "PortInUseError",
+    "echo",
+    "get_language",
+    "log",
+    "running_servers",
+    "serve_in_background",
+    "set_language",
+]

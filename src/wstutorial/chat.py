@@ -1,0 +1,198 @@
+"""The article's HTML client page, rebuilt with ipywidgets and driven from Python.
+
+A text box ("Type your message..."), a Send button (Enter sends too), and a list of received
+messages shown as ``Message: ...``, like the article's page, plus a line that tells how the
+connection is doing. The connection lives on the helper's background loop; widgets are updated by
+setting traits, which ipykernel sends safely from any thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import threading
+import urllib.parse
+from typing import Any
+
+import ipywidgets as widgets
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+
+from . import loop
+from .i18n import check_language, get_language, t
+
+OPEN_TIMEOUT = 10.0
+SEND_TIMEOUT = 10.0
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class NotConnectedError(ConnectionError):
+    """The client is not connected, so the message was not sent. The message says why."""
+
+
+class ChatClient:
+    """The article's WebSocket client page as a widget, connected to `url`.
+
+    It displays itself when created in a notebook. ``send`` is what typing and pressing Send does;
+    ``messages`` holds what arrived, in order; ``wait_for(n)`` blocks until n messages are there.
+    """
+
+    def __init__(self, url: str, lang: str | None = None, *, open_timeout: float = OPEN_TIMEOUT):
+        self.url = url
+        self.lang = check_language(lang) if lang is not None else get_language()
+        self.open_timeout = open_timeout
+        self.messages: list[str | bytes] = []
+        self.state = "connecting"
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._websocket: ClientConnection | None = None
+        self._settled = threading.Event()  # the connection attempt is over, one way or another
+        self._changed = threading.Condition()
+
+        self.status_label = widgets.Label()
+        self.input = widgets.Text(placeholder=t("placeholder", self.lang))
+        self.send_button = widgets.Button(description=t("send", self.lang))
+        self.messages_view = widgets.HTML()
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML("<b>WebSocket Client</b>"),
+                widgets.HBox([self.input, self.send_button]),
+                self.messages_view,
+                self.status_label,
+            ]
+        )
+        self.send_button.on_click(lambda _button: self._send_from_widget())
+        # Enter in the text box: the front end sends a "submit" event (what on_submit wrapped).
+        self.input.on_msg(lambda _w, content, _b: content.get("event") == "submit" and self._send_from_widget())
+
+        self._set_status(t("connecting", self.lang, url=url))
+        self._task = loop.submit(self._run())
+        _display_in_notebook(self)
+
+    # What a learner calls.
+
+    @property
+    def status(self) -> str:
+        """The connection status line, as the widget shows it."""
+        return self.status_label.value
+
+    def send(self, text: str | bytes) -> None:
+        """Send one message, as typing it and pressing Send does. Raises if it cannot be sent."""
+        if not self._settled.wait(self.open_timeout + 1) or self._websocket is None:
+            raise NotConnectedError(t("send_failed", self.lang, text=text, why=self.status))
+        try:
+            loop.run(self._websocket.send(text), timeout=SEND_TIMEOUT)
+        except ConnectionClosed as closed:
+            raise NotConnectedError(t("send_failed", self.lang, text=text, why=closed)) from None
+
+    def wait_for(self, count: int, timeout: float = 5) -> list[str | bytes]:
+        """Block until `count` messages have arrived in all; return ``messages``."""
+        with self._changed:
+            done = self._changed.wait_for(
+                lambda: len(self.messages) >= count or self.state in ("closed", "error"), timeout
+            )
+            if len(self.messages) >= count:
+                return self.messages
+        why = t("wait_timeout", self.lang, got=len(self.messages), want=count, timeout=timeout,
+                status=self.status)
+        raise (NotConnectedError(why) if done else TimeoutError(why))
+
+    def close(self) -> None:
+        """Close the connection (code 1000) and wait until it is closed."""
+        if self._websocket is not None:
+            loop.run(self._websocket.close(), timeout=SEND_TIMEOUT)
+        self._task.cancel()
+        self._task_done()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        # The widget's own text form lists every trait, ports and arrival times included.
+        bundle["text/plain"] = t("chat_repr", self.lang, url=self.url)
+        return bundle
+
+    # The connection, on the background loop.
+
+    async def _run(self) -> None:
+        try:
+            self._websocket = await connect(self.url, open_timeout=self.open_timeout, **_no_proxy_for_loopback(self.url))
+        except Exception as error:
+            self._settle("error", t("error", self.lang, error=self._explain(error)))
+            return
+        self._settle("open", t("connected", self.lang, url=self.url))
+        try:
+            async for message in self._websocket:
+                self._receive(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.close_code = self._websocket.close_code
+            self.close_reason = self._websocket.close_reason or ""
+            reason = f" ({self.close_reason})" if self.close_reason else ""
+            self._settle("closed", t("closed", self.lang, code=self.close_code, reason=reason))
+
+    def _receive(self, message: str | bytes) -> None:
+        line = t("message", self.lang, text=message if isinstance(message, str) else repr(message))
+        self.messages_view.value += f"<div>{html.escape(line)}</div>"
+        with self._changed:
+            self.messages.append(message)
+            self._changed.notify_all()
+
+    def _settle(self, state: str, status: str) -> None:
+        self._set_status(status)
+        with self._changed:
+            self.state = state
+            self._changed.notify_all()
+        self._settled.set()
+
+    def _set_status(self, text: str) -> None:
+        self.status_label.value = text
+
+    def _task_done(self) -> None:
+        try:
+            self._task.result(timeout=SEND_TIMEOUT)
+        except BaseException:  # cancelled or failed: the status line already says so
+            pass
+
+    def _explain(self, error: Exception) -> str:
+        if isinstance(error, InvalidURI):
+            return t("bad_url", self.lang, url=self.url, detail=error.msg)
+        if isinstance(error, InvalidStatus):
+            return t("rejected", self.lang, url=self.url, status=error.response.status_code)
+        if isinstance(error, ConnectionRefusedError):
+            return t("refused", self.lang, url=self.url)
+        if isinstance(error, TimeoutError | asyncio.TimeoutError):
+            return t("open_timeout", self.lang, url=self.url, timeout=self.open_timeout)
+        return f"{type(error).__name__}: {error}"
+
+    # What the Send button and Enter do, on the kernel's thread.
+
+    def _send_from_widget(self) -> None:
+        text = self.input.value
+        if not text:
+            return
+        if self.state != "open":
+            self._set_status(t("not_connected_kept", self.lang, state=self.status))
+            return
+        try:
+            self.send(text)
+        except (NotConnectedError, TimeoutError) as error:
+            self._set_status(t("error", self.lang, error=error))  # the text stays in the box
+        else:
+            self.input.value = ""
+
+
+def _no_proxy_for_loopback(url: str) -> dict[str, Any]:
+    # A proxy set for the whole hub must not swallow connections to the learner's own kernel.
+    host = urllib.parse.urlsplit(url).hostname
+    return {"proxy": None} if host in LOOPBACK_HOSTS else {}
+
+
+def _display_in_notebook(client: ChatClient) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        display(client)

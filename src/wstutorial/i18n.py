@@ -1,0 +1,122 @@
+"""Every sentence the helper shows a learner, in English and Indonesian.
+
+The lessons pick a language once (``wstutorial.set_language("id")``); widgets and error messages
+then speak it. A widget can also be given its own ``lang=``. Indonesian follows the article's own
+wording where it has one ("Ketik pesan...", "Kirim", "Pesan: ...").
+"""
+
+from __future__ import annotations
+
+import os
+
+LANGUAGES = ("en", "id")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # The article's client page.
+    "placeholder": {"en": "Type your message...", "id": "Ketik pesan..."},
+    "send": {"en": "Send", "id": "Kirim"},
+    "message": {"en": "Message: {text}", "id": "Pesan: {text}"},
+    "chat_repr": {
+        "en": "Chat widget for {url} (open this notebook in JupyterLab to use it)",
+        "id": "Widget obrolan untuk {url} (buka notebook ini di JupyterLab untuk memakainya)",
+    },
+    # Connection status, as the widget shows it.
+    "connecting": {"en": "Connecting to {url}…", "id": "Menghubungkan ke {url}…"},
+    "connected": {
+        "en": "Connected to WebSocket server {url}",
+        "id": "Terhubung ke server WebSocket {url}",
+    },
+    "closed": {
+        "en": "Connection closed: code {code}{reason}",
+        "id": "Koneksi ditutup: kode {code}{reason}",
+    },
+    "error": {"en": "Error: {error}", "id": "Galat: {error}"},
+    "not_connected_kept": {
+        "en": "Not connected ({state}): your message was not sent and is still in the box.",
+        "id": "Tidak terhubung ({state}): pesan Anda belum terkirim dan masih ada di kotak.",
+    },
+    # Why a connection failed, and what to do.
+    "refused": {
+        "en": "nothing is listening at {url}. Is the server running, and is the port right?"
+        " Start one with serve_in_background(...) and use its .url.",
+        "id": "tidak ada yang mendengarkan di {url}. Apakah server sudah berjalan dan portnya benar?"
+        " Jalankan dengan serve_in_background(...) lalu pakai .url miliknya.",
+    },
+    "bad_url": {
+        "en": "{url!r} is not a WebSocket URL ({detail}). It should look like ws://127.0.0.1:8765"
+        " or wss://example.com/chat; use server.url.",
+        "id": "{url!r} bukan URL WebSocket ({detail}). Bentuknya seperti ws://127.0.0.1:8765"
+        " atau wss://example.com/chat; pakai server.url.",
+    },
+    "rejected": {
+        "en": "the server at {url} refused the WebSocket handshake with HTTP {status}."
+        " Check the path, the token or the Origin it expects.",
+        "id": "server di {url} menolak handshake WebSocket dengan HTTP {status}."
+        " Periksa path, token, atau Origin yang diharapkannya.",
+    },
+    "open_timeout": {
+        "en": "no answer from {url} within {timeout} s. Is the host right and the server running?",
+        "id": "tidak ada jawaban dari {url} dalam {timeout} detik. Apakah host benar dan server berjalan?",
+    },
+    "send_failed": {
+        "en": "could not send {text!r}, it was not delivered. {why}",
+        "id": "gagal mengirim {text!r}, pesan tidak terkirim. {why}",
+    },
+    "wait_timeout": {
+        "en": "only {got} of {want} messages arrived within {timeout} s (status: {status}).",
+        "id": "baru {got} dari {want} pesan yang tiba dalam {timeout} detik (status: {status}).",
+    },
+    # Server errors and log entries.
+    "port_in_use": {
+        "en": "Port {port} on {host} is already in use{owner}. Leave port=0 (the default) to get"
+        " a free port, or choose another one.",
+        "id": "Port {port} di {host} sudah dipakai{owner}. Biarkan port=0 (bawaan) agar mendapat"
+        " port yang bebas, atau pilih port lain.",
+    },
+    "port_owner": {
+        "en": " by your own server {url} (call its .stop() first)",
+        "id": " oleh server Anda sendiri {url} (panggil .stop() miliknya dulu)",
+    },
+    "replaced": {
+        "en": "Stopped the earlier {name} server at {url} and started this one",
+        "id": "Server {name} sebelumnya di {url} dihentikan, lalu yang ini dijalankan",
+    },
+    "handler_error": {
+        "en": "Error in handler: {error} (this client was closed with code 1011; others are still served)",
+        "id": "Galat di handler: {error} (klien ini ditutup dengan kode 1011; klien lain tetap dilayani)",
+    },
+    "connection_lost": {
+        "en": "Connection lost: code {code}{reason}",
+        "id": "Koneksi terputus: kode {code}{reason}",
+    },
+    "server_note": {"en": "websockets: {text}", "id": "websockets: {text}"},
+    "stop_forced": {
+        "en": "A handler did not return within {timeout} s after the server closed; it was cancelled",
+        "id": "Sebuah handler tidak selesai dalam {timeout} detik setelah server ditutup; handler itu dibatalkan",
+    },
+}
+
+_language = os.environ.get("WSTUTORIAL_LANG", "en")
+if _language not in LANGUAGES:
+    _language = "en"
+
+
+def set_language(lang: str) -> None:
+    """Choose the language of widgets and error messages: "en" or "id"."""
+    global _language
+    _language = check_language(lang)
+
+
+def get_language() -> str:
+    return _language
+
+
+def check_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
+    return lang
+
+
+def t(key: str, lang: str | None = None, **values: object) -> str:
+    """The message `key` in `lang` (default: the chosen language), filled with `values`."""
+    return MESSAGES[key][lang or _language].format(**values)

@@ -1,0 +1,234 @@
+"""Run a websockets handler in the background, so that a notebook keeps going while it serves.
+
+    server = serve_in_background(echo)   # 127.0.0.1, a free port; returns once listening
+    server.url                           # "ws://127.0.0.1:PORT"
+    server.log                           # what the handlers recorded with log(...)
+    server.stop()                        # idempotent; clients get 1001; the port is free again
+
+The handler is plain websockets code, ``async def handler(websocket)``, exactly what a learner would
+pass to ``websockets.asyncio.server.serve``. It runs on the helper's background loop (see `loop`).
+Nothing here prints: a background thread that prints writes into whichever cell happens to be
+running, so events go to ``server.log`` and a cell shows them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import errno
+import inspect
+import logging
+import sys
+import threading
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
+from websockets.frames import CloseCode
+
+from . import loop
+from .i18n import t
+
+Handler = Callable[[ServerConnection], Awaitable[None]]
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+
+_current_server: contextvars.ContextVar[BackgroundServer] = contextvars.ContextVar("server")
+_running: weakref.WeakSet[BackgroundServer] = weakref.WeakSet()
+_started_from_notebook: dict[tuple[str, str], BackgroundServer] = {}
+_registry_lock = threading.Lock()
+
+
+class PortInUseError(OSError):
+    """The port asked for is taken. The message says by whom, when it is one of ours."""
+
+    def __init__(self, host: str, port: int, owner: BackgroundServer | None) -> None:
+        self.host, self.port, self.owner = host, port, owner
+        where = t("port_owner", url=owner.url) if owner is not None else ""
+        super().__init__(errno.EADDRINUSE, t("port_in_use", host=host, port=port, owner=where))
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+def log(text: object) -> None:
+    """Record `text` in the log of the server running the current handler.
+
+    The notebook's answer to the article's ``console.log``: a cell shows ``server.log``.
+    """
+    try:
+        server = _current_server.get()
+    except LookupError:
+        raise RuntimeError(
+            "log() records events of a handler started with serve_in_background(); "
+            "outside one, use print()"
+        ) from None
+    server.log.append(str(text))
+
+
+class BackgroundServer:
+    """A websockets server on the helper's background loop. Make one with `serve_in_background`."""
+
+    def __init__(self, handler: Handler, host: str, port: int, options: dict[str, Any]) -> None:
+        if not _is_async_callable(handler):
+            raise TypeError(
+                f"the handler must be an async function, `async def {_name(handler)}(websocket): ...`"
+            )
+        self.handler = handler
+        self.host = host
+        self.options = options
+        self.log: list[str] = []
+        self.errors: list[BaseException] = []
+        self.port = port
+        self._server: Server | None = None
+        self._logger = _LogToList(self.log)
+
+    @property
+    def url(self) -> str:
+        """The address clients connect to, e.g. ``ws://127.0.0.1:54321``."""
+        scheme = "wss" if self.options.get("ssl") is not None else "ws"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.close_task is None
+
+    @property
+    def connections(self) -> set[ServerConnection]:
+        """Connections that are open now (handy with ``websockets.broadcast``)."""
+        return set(self._server.connections) if self._server is not None else set()
+
+    def start(self) -> BackgroundServer:
+        loop.run(self._start(), timeout=START_TIMEOUT)
+        _running.add(self)
+        return self
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Close the server: open connections get 1001 (going away), the port is free on return.
+
+        Handlers get `timeout` seconds to return after their connection closes; one that does
+        not (it never awaits the connection) is cancelled, so stop() always comes back.
+        """
+        if self._server is None or not self.running:
+            return
+        loop.run(self._stop(timeout), timeout=timeout + STOP_TIMEOUT)
+        _running.discard(self)
+        with _registry_lock:
+            for key, server in list(_started_from_notebook.items()):
+                if server is self:
+                    del _started_from_notebook[key]
+
+    def __enter__(self) -> BackgroundServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<BackgroundServer {_name(self.handler)} {self.url} {state}>"
+
+    async def _start(self) -> None:
+        try:
+            self._server = await serve(
+                self._run_handler, self.host, self.port, logger=self._logger, **self.options
+            )
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            owner = next((s for s in list(_running) if s.port == self.port and s.running), None)
+            raise PortInUseError(self.host, self.port, owner) from None
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _stop(self, timeout: float) -> None:
+        assert self._server is not None
+        self._server.close()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._server.wait_closed()
+        except TimeoutError:
+            self.log.append(t("stop_forced", timeout=timeout))
+            for task in list(self._server.handler_tasks):
+                task.cancel()
+            await self._server.wait_closed()
+
+    async def _run_handler(self, websocket: ServerConnection) -> None:
+        # Runs in the task websockets made for this connection, so log() finds this server.
+        _current_server.set(self)
+        try:
+            await self.handler(websocket)
+        except ConnectionClosedOK:
+            pass
+        except ConnectionClosed as closed:
+            self.log.append(t("connection_lost", **_close_details(closed)))
+        except Exception as error:
+            # One client's failure closes that client alone (1011); the server keeps serving.
+            self.errors.append(error)
+            self.log.append(t("handler_error", error=f"{type(error).__name__}: {error}"))
+            await websocket.close(CloseCode.INTERNAL_ERROR, "internal error")
+
+
+def serve_in_background(
+    handler: Handler, host: str = "127.0.0.1", port: int = 0, **options: Any
+) -> BackgroundServer:
+    """Serve `handler` on `host`:`port` from a background thread; return once it is listening.
+
+    `port=0` (the default) takes a free port, so thirty learners on one machine never collide.
+    Extra keyword arguments go to ``websockets.asyncio.server.serve`` (max_size, origins, ssl,
+    process_request, ...). A busy port raises `PortInUseError`, which says what to do.
+
+    Called from a notebook cell, starting a handler that already has a server stops that one
+    first, so running a cell twice never leaves an orphan server holding a port.
+    """
+    server = BackgroundServer(handler, host, port, options)
+    called_from_notebook = sys._getframe(1).f_globals.get("__name__") == "__main__"
+    if called_from_notebook:
+        key = (getattr(handler, "__module__", ""), _name(handler))
+        with _registry_lock:
+            earlier = _started_from_notebook.pop(key, None)
+        if earlier is not None and earlier.running:
+            earlier.stop()
+            server.log.append(t("replaced", name=_name(handler), url=earlier.url))
+    server.start()
+    if called_from_notebook:
+        with _registry_lock:
+            _started_from_notebook[key] = server
+    return server
+
+
+def running_servers() -> list[BackgroundServer]:
+    """Every server started here and not stopped yet."""
+    return [server for server in list(_running) if server.running]
+
+
+def _close_details(closed: ConnectionClosed) -> dict[str, str]:
+    frame = closed.sent if closed.sent is not None else closed.rcvd
+    if frame is None:
+        return {"code": str(CloseCode.ABNORMAL_CLOSURE.value), "reason": " (no close frame)"}
+    return {"code": str(frame.code), "reason": f" ({frame.reason})" if frame.reason else ""}
+
+
+def _is_async_callable(handler: object) -> bool:
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+        getattr(handler, "__call__", None)
+    )
+
+
+def _name(handler: object) -> str:
+    return getattr(handler, "__qualname__", None) or type(handler).__qualname__
+
+
+class _LogToList(logging.Logger):
+    """websockets' logger for one server: warnings and errors go to its log, never to a cell."""
+
+    def __init__(self, entries: list[str]) -> None:
+        super().__init__("wstutorial.server", level=logging.WARNING)
+        self.propagate = False
+        self._entries = entries
+
+    def handle(self, record: logging.LogRecord) -> None:
+        self._entries.append(t("server_note", text=record.getMessage()))

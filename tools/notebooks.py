@@ -1,0 +1,89 @@
+"""Run lessons the way people do: store their outputs, and Run All with every cell queued at once.
+
+`regenerate_outputs` is the only way stored outputs are made (``python3 dev.py regenerate``);
+nbval then compares a fresh run against them. `run_all_queued` sends every cell to one kernel
+before the first has finished, as JupyterLab's Run All does, and checks that each cell answers:
+nbval runs cells one at a time, so it cannot see a kernel that drops queued cells.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+LANGUAGES = ("en", "id")
+KERNEL = "python3"
+
+
+def lesson_paths(language: str | None = None) -> list[Path]:
+    """Every lesson notebook, English first, in lesson order."""
+    languages = [language] if language else LANGUAGES
+    return [p for lang in languages for p in sorted((NOTEBOOKS / lang).glob("[0-9][0-9]-*.ipynb"))]
+
+
+def regenerate_outputs(path: Path, timeout: int = 120) -> None:
+    """Execute `path` top to bottom in its own folder and store its outputs in place."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name=KERNEL,
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+        store_widget_state=False,
+    )
+    client.execute()
+    notebook.metadata.pop("widgets", None)
+    nbformat.write(notebook, path)
+
+
+@dataclass
+class RunAllResult:
+    replies: dict[int, str] = field(default_factory=dict)  # cell index -> "ok" / "error" / "aborted"
+    errors: dict[int, str] = field(default_factory=dict)  # cell index -> "Name: value"
+    missing: list[int] = field(default_factory=list)  # cells that never replied
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and all(status == "ok" for status in self.replies.values())
+
+
+def run_all_queued(path: Path, timeout: float = 120) -> RunAllResult:
+    """Queue every code cell of `path` on one fresh kernel at once; collect each cell's reply."""
+    notebook = nbformat.read(path, as_version=4)
+    code_cells = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    manager, client = start_new_kernel(kernel_name=KERNEL, cwd=str(path.parent))
+    result = RunAllResult()
+    try:
+        started = time.perf_counter()
+        cell_of = {client.execute(notebook.cells[i].source, allow_stdin=False): i for i in code_cells}
+        deadline = started + timeout
+        while len(result.replies) < len(cell_of) and time.perf_counter() < deadline:
+            try:
+                reply = client.get_shell_msg(timeout=max(0.1, deadline - time.perf_counter()))
+            except queue.Empty:
+                break
+            index = cell_of.get(reply["parent_header"].get("msg_id"))
+            if index is None:
+                continue
+            content = reply["content"]
+            result.replies[index] = content["status"]
+            if content["status"] == "error":
+                result.errors[index] = f"{content['ename']}: {content['evalue']}"
+        result.seconds = time.perf_counter() - started
+        result.missing = [i for i in code_cells if i not in result.replies]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return result
