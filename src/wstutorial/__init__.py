@@ -5,6 +5,8 @@ package carries the plumbing: a background event loop, servers that start and st
 the article's client page as a widget.
 """
 
+from .exercises import check_greeter
+from .setup_check import check_setup
 from .chat import ChatClient, NotConnectedError
 from .handlers import echo
 from .i18n import get_language, set_language
@@ -13,6 +15,8 @@ from .server import BackgroundServer, PortInUseError, log, running_servers, serv
 __all__ = [
     "BackgroundServer",
     "ChatClient",
+    "check_greeter",
+    "check_setup",
     "NotConnectedError",
     "PortInUseError",
     "echo",

@@ -97,6 +97,14 @@ class ChatClient:
                 status=self.status)
         raise (NotConnectedError(why) if done else TimeoutError(why))
 
+    def wait_closed(self, timeout: float = 5) -> int | None:
+        """Block until the connection has closed (or failed); return its close code."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.state in ("closed", "error"), timeout):
+                raise TimeoutError(t("wait_timeout", self.lang, got=len(self.messages),
+                                     want=len(self.messages), timeout=timeout, status=self.status))
+        return self.close_code
+
     def close(self) -> None:
         """Close the connection (code 1000) and wait until it is closed."""
         if self._websocket is not None:

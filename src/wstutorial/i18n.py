@@ -94,6 +94,53 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A handler did not return within {timeout} s after the server closed; it was cancelled",
         "id": "Sebuah handler tidak selesai dalam {timeout} detik setelah server ditutup; handler itu dibatalkan",
     },
+    # The install self-check.
+    "setup_ok": {
+        "en": "✓ Ready: Python, websockets, ipywidgets and the kernel are all recent enough.",
+        "id": "✓ Siap: Python, websockets, ipywidgets, dan kernel sudah cukup baru.",
+    },
+    "setup_broken": {
+        "en": "This environment cannot run the lessons yet:",
+        "id": "Lingkungan ini belum bisa menjalankan pelajaran:",
+    },
+    "need_python": {
+        "en": "- Python {version} is too old: the lessons need 3.11 or newer.",
+        "id": "- Python {version} terlalu lama: pelajaran ini perlu 3.11 atau lebih baru.",
+    },
+    "need_package": {
+        "en": "- {package} {installed} is too old or missing: run  pip install '{package}>={minimum}'"
+        "  and restart the kernel.",
+        "id": "- {package} {installed} terlalu lama atau tidak ada: jalankan  pip install '{package}>={minimum}'"
+        "  lalu mulai ulang kernel.",
+    },
+    "nest_asyncio": {
+        "en": "- nest_asyncio has patched asyncio: it drops queued cells with ipykernel 7."
+        " Remove nest_asyncio.apply() and restart the kernel.",
+        "id": "- nest_asyncio telah menambal asyncio: dengan ipykernel 7 ia membuang sel yang antre."
+        " Hapus nest_asyncio.apply() lalu mulai ulang kernel.",
+    },
+    # Exercises.
+    "not_tried": {
+        "en": "Not tried yet: write your handler in the cell above, run it, then run this cell again.",
+        "id": "Belum dicoba: tulis handler Anda di sel di atas, jalankan, lalu jalankan sel ini lagi.",
+    },
+    "well_done": {"en": "✓ Well done: that is right.", "id": "✓ Bagus: itu benar."},
+    "greeter_silent": {
+        "en": "The server sent nothing when the client connected. Send a greeting with"
+        " `await websocket.send(...)` before the `async for` loop.",
+        "id": "Server tidak mengirim apa pun saat klien terhubung. Kirim sapaan dengan"
+        " `await websocket.send(...)` sebelum perulangan `async for`.",
+    },
+    "greeter_empty": {
+        "en": "The greeting is empty: say something!",
+        "id": "Sapaannya kosong: katakan sesuatu!",
+    },
+    "greeter_echo": {
+        "en": "After the greeting the server should echo like the article's: sent {sent!r},"
+        " expected 'Server: {sent}', got {got!r}.",
+        "id": "Setelah menyapa, server harus membalas seperti di artikel: mengirim {sent!r},"
+        " seharusnya 'Server: {sent}', tetapi mendapat {got!r}.",
+    },
 }
 
 _language = os.environ.get("WSTUTORIAL_LANG", "en")

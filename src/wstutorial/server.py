@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 from websockets.frames import CloseCode
 
@@ -101,6 +101,17 @@ class BackgroundServer:
     def connections(self) -> set[ServerConnection]:
         """Connections that are open now (handy with ``websockets.broadcast``)."""
         return set(self._server.connections) if self._server is not None else set()
+
+    def broadcast(self, message: str | bytes) -> None:
+        """Send `message` to every open connection now, without being asked: a server push.
+
+        Safe from any thread; websockets' ``broadcast`` runs on the server's own loop.
+        """
+        if self.running:
+            loop.run(self._broadcast(message), timeout=STOP_TIMEOUT)
+
+    async def _broadcast(self, message: str | bytes) -> None:
+        broadcast(self.connections, message)
 
     def start(self) -> BackgroundServer:
         loop.run(self._start(), timeout=START_TIMEOUT)

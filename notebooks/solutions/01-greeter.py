@@ -1,0 +1,5 @@
+async def greeter(websocket):
+    # The server speaks first: nobody asked, and the client still receives it.
+    await websocket.send("Welcome! / Selamat datang!")
+    async for message in websocket:
+        await websocket.send(f"Server: {message}")
