@@ -69,9 +69,10 @@ def main(argv: list[str]) -> int:
 
 
 def lab(args: list[str]) -> int:
-    return subprocess.call(
-        [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}", *args]
-    )
+    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI machines often run as root
+    return subprocess.call([*command, *args])
 
 
 def test(args: list[str]) -> int:

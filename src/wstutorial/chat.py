@@ -56,9 +56,9 @@ class ChatClient:
         self.widget = widgets.VBox(
             [
                 widgets.HTML("<b>WebSocket Client</b>"),
+                self.status_label,
                 widgets.HBox([self.input, self.send_button]),
                 self.messages_view,
-                self.status_label,
             ]
         )
         self.send_button.on_click(lambda _button: self._send_from_widget())
