@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import runpy
 
 import pytest
@@ -38,3 +39,12 @@ async def greets_but_does_not_echo(websocket):
 def test_greeter_check_fails_a_server_that_forgets_to_echo():
     with pytest.raises(AssertionError, match="expected 'Server: ping'"):
         check_greeter(greets_but_does_not_echo)
+
+
+def test_every_load_line_in_a_lesson_points_at_a_solution_that_exists():
+    for language in ("en", "id"):
+        for path in sorted((NOTEBOOKS / language).glob("*.ipynb")):
+            loads = re.findall(r"%load (\S+)", path.read_text(encoding="utf-8"))
+            assert loads, f"{path.name} has no loadable solution"
+            for target in loads:
+                assert (path.parent / target.rstrip('\\n",')).is_file(), (path, target)

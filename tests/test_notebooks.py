@@ -122,3 +122,9 @@ def test_code_shape_sets_aside_strings_and_comments_only():
     assert code_shape('send("hello")  # greet') == code_shape("send('halo')")
     assert code_shape('send("hello")') != code_shape('sendall("hello")')
     assert code_shape('log(f"Received: {message}")') == code_shape('log(f"Diterima: {message}")')
+
+
+@pytest.mark.parametrize("path", lesson_paths(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_lesson_uses_nest_asyncio(path):
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert "nest_asyncio" not in code

@@ -75,7 +75,8 @@ class BackgroundServer:
     def __init__(self, handler: Handler, host: str, port: int, options: dict[str, Any]) -> None:
         if not _is_async_callable(handler):
             raise TypeError(
-                f"the handler must be an async function, `async def {_name(handler)}(websocket): ...`"
+                "the handler must be an async function, "
+                f"`async def {getattr(handler, '__name__', 'handler')}(websocket): ...`"
             )
         self.handler = handler
         self.host = host

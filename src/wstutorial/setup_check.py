@@ -26,9 +26,7 @@ def problems() -> list[str]:
             continue
         if Version(installed) < Version(minimum):
             found.append(t("need_package", package=package, minimum=minimum, installed=installed))
-    if any(getattr(cls, "_nest_patched", False) for cls in (asyncio.BaseEventLoop,)) or hasattr(
-        asyncio, "_nest_patched"
-    ):
+    if hasattr(asyncio, "_nest_patched"):  # the mark nest_asyncio.apply() leaves on asyncio
         found.append(t("nest_asyncio"))
     return found
 

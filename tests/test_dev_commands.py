@@ -1,0 +1,44 @@
+"""The README's lab command opens JupyterLab on the lessons."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_lab_command_serves_the_lessons_in_both_languages(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "wstutorial-test"
+    lab = subprocess.Popen(
+        [sys.executable, str(ROOT / "dev.py"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--LabApp.workspaces_dir={tmp_path}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        listings = {}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(listings) < 2:
+            try:
+                for language in ("en", "id"):
+                    url = f"http://127.0.0.1:{port}/api/contents/{language}?token={token}"
+                    with urllib.request.urlopen(url, timeout=5) as response:
+                        listings[language] = {item["name"] for item in json.load(response)["content"]}
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=5) as page:
+                    assert page.status == 200
+            except OSError:
+                assert lab.poll() is None, "the lab command exited"
+                time.sleep(0.3)
+        for language in ("en", "id"):
+            assert "01-real-time-communication-with-websocket.ipynb" in listings[language]
+    finally:
+        lab.terminate()
+        lab.wait(20)

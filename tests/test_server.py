@@ -1,0 +1,482 @@
+"""serve_in_background against real sockets: start, echo, stop, restart, bad clients, busy ports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import gc
+import os
+import socket
+import struct
+import threading
+import time
+
+import pytest
+from websockets.asyncio.client import connect as async_connect
+from websockets.client import ClientProtocol
+from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK
+from websockets.protocol import State
+from websockets.sync.client import connect
+from websockets.uri import parse_uri
+
+import wstutorial
+from wstutorial import PortInUseError, echo, log, serve_in_background
+from wstutorial.loop import get_loop
+
+pytestmark = pytest.mark.usefixtures("english")
+
+
+# Helpers. Test clients run without keepalive (ping_interval=None): websockets' keepalive thread
+# outlives close() for a moment and would blur the thread count of the leak test.
+
+
+def wait_until(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def round_trip(url, text):
+    with connect(url, open_timeout=5, ping_interval=None) as client:
+        client.send(text)
+        return client.recv(timeout=5)
+
+
+def refuses_connections(port, host="127.0.0.1"):
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def open_fds():
+    gc.collect()  # count what is leaked, not what merely awaits the cycle collector
+    return len(os.listdir("/proc/self/fd"))
+
+
+def background_tasks():
+    """The tasks pending on the helper's background loop (the one asking excluded)."""
+
+    async def others():
+        me = asyncio.current_task()
+        return {task for task in asyncio.all_tasks() if task is not me}
+
+    return asyncio.run_coroutine_threadsafe(others(), get_loop()).result(5)
+
+
+class RawClient:
+    """A WebSocket client over a plain socket, driven by websockets' sans-I/O protocol.
+
+    It can do what a well-behaved client never does: send invalid UTF-8, or vanish without a
+    close frame.
+    """
+
+    def __init__(self, url):
+        uri = parse_uri(url)
+        self.protocol = ClientProtocol(uri)
+        self.sock = socket.create_connection((uri.host, uri.port), timeout=5)
+        self.protocol.send_request(self.protocol.connect())
+        self._flush()
+        while self.protocol.state is State.CONNECTING:
+            self._receive()
+        assert self.protocol.state is State.OPEN, self.protocol.handshake_exc
+
+    def _flush(self):
+        for data in self.protocol.data_to_send():
+            if data:
+                self.sock.sendall(data)
+
+    def _receive(self):
+        data = self.sock.recv(65536)
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+        self._flush()
+        return bool(data)
+
+    def send_text_payload(self, payload: bytes):
+        self.protocol.send_text(payload)
+        self._flush()
+
+    def close_code_received(self):
+        while self.protocol.close_rcvd is None and self._receive():
+            pass
+        assert self.protocol.close_rcvd is not None, "the server closed TCP without a close frame"
+        return self.protocol.close_rcvd.code
+
+    def vanish(self, reset):
+        """Drop the connection with no close frame: RST if `reset`, else a plain FIN."""
+        if reset:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def close(self):
+        self.sock.close()
+
+
+@contextlib.contextmanager
+def bystander(url):
+    """A second client, connected before the trouble; it must still be served afterwards."""
+    with connect(url, open_timeout=5, ping_interval=None) as client:
+        client.send("before")
+        assert client.recv(timeout=5) == "Server: before"
+        yield client
+        client.send("still here")
+        assert client.recv(timeout=5) == "Server: still here"
+
+
+# Starting.
+
+
+def test_returns_once_listening_with_the_real_port_in_the_url(start_server):
+    server = start_server(echo)
+    # No sleep, no retry: the port accepts connections as soon as serve_in_background returns.
+    socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+    assert server.port != 0
+    assert server.url == f"ws://127.0.0.1:{server.port}"
+    assert server.running
+    assert server in wstutorial.running_servers()
+
+
+def test_binds_127_0_0_1_only_by_default(start_server):
+    server = start_server(echo)
+    assert server.host == "127.0.0.1"
+    # 127.0.0.2 is loopback too on Linux: a server bound to all addresses would answer there.
+    assert refuses_connections(server.port, host="127.0.0.2")
+
+
+def test_echo_replies_server_prefix_and_logs_in_order(echo_server):
+    assert round_trip(echo_server.url, "hello") == "Server: hello"
+    assert echo_server.log == ["Client connected", "Received: hello"]
+
+
+# Stopping and restarting.
+
+
+def test_stop_is_idempotent(start_server):
+    server = start_server(echo)
+    server.stop()
+    server.stop()
+    assert not server.running
+    assert server not in wstutorial.running_servers()
+    assert "stopped" in repr(server)
+
+
+def test_stop_closes_open_connections_with_1001(echo_server):
+    with connect(echo_server.url, open_timeout=5, ping_interval=None) as client:
+        client.send("hello")
+        assert client.recv(timeout=5) == "Server: hello"
+        echo_server.stop()
+        with pytest.raises(ConnectionClosedOK) as closed:
+            client.recv(timeout=5)
+    assert closed.value.rcvd.code == 1001
+
+
+def test_stop_frees_the_port_at_once(start_server):
+    server = start_server(echo)
+    port = server.port
+    server.stop()
+    with socket.socket() as plain:
+        plain.bind(("127.0.0.1", port))  # no SO_REUSEADDR: nothing at all may hold the port
+
+
+def test_stop_frees_the_port_at_once_after_serving_a_client(start_server):
+    server = start_server(echo)
+    port = server.port
+    with connect(server.url, open_timeout=5, ping_interval=None) as client:
+        client.send("hello")
+        assert client.recv(timeout=5) == "Server: hello"
+        server.stop()
+    assert refuses_connections(port)
+    # The server closed TCP first (RFC 6455 says it must), so a TIME_WAIT entry remains; every
+    # server binds with SO_REUSEADDR, which is what "free" means here.
+    with socket.socket() as plain:
+        plain.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        plain.bind(("127.0.0.1", port))
+        plain.listen()
+
+
+def test_start_again_on_the_same_port_after_stop(start_server):
+    server = start_server(echo)
+    port = server.port
+    with connect(server.url, open_timeout=5, ping_interval=None) as client:
+        client.send("one")
+        assert client.recv(timeout=5) == "Server: one"
+        server.stop()
+    server.start()
+    assert server.running and server.port == port
+    assert round_trip(server.url, "two") == "Server: two"
+    server.stop()
+    again = start_server(echo, port=port)
+    assert round_trip(again.url, "three") == "Server: three"
+
+
+def test_with_block_stops_the_server_on_exit():
+    with serve_in_background(echo) as server:
+        try:
+            assert round_trip(server.url, "hello") == "Server: hello"
+        except BaseException:
+            server.stop()
+            raise
+    assert not server.running
+    assert refuses_connections(server.port)
+
+
+def test_200_start_stop_cycles_leak_no_thread_fd_or_task():
+    def cycle():
+        server = serve_in_background(echo)
+        try:
+            assert round_trip(server.url, "ping") == "Server: ping"
+        finally:
+            server.stop()
+
+    tasks_before = background_tasks()
+    cycle()  # warm-up: the background loop and anything made lazily exist from here on
+    baseline = threading.enumerate()
+    threads, fds = len(baseline), open_fds()
+    for _ in range(199):
+        cycle()
+    assert len(threading.enumerate()) == threads, (baseline, threading.enumerate())
+    assert open_fds() <= fds + 2
+    assert background_tasks() - tasks_before == set()
+
+
+# Many clients.
+
+
+def test_200_concurrent_clients_each_get_exactly_their_own_echoes_in_order(echo_server):
+    clients, per_client = 200, 5
+
+    async def main():
+        async with contextlib.AsyncExitStack() as stack:
+            sockets = await asyncio.gather(
+                *(stack.enter_async_context(async_connect(echo_server.url, open_timeout=20))
+                  for _ in range(clients))
+            )
+
+            async def exchange(n, ws):
+                sent = [f"client {n} message {i}" for i in range(per_client)]
+                for text in sent:
+                    await ws.send(text)
+                received = [await asyncio.wait_for(ws.recv(), 20) for _ in sent]
+                assert received == [f"Server: {text}" for text in sent]
+
+            await asyncio.gather(*(exchange(n, ws) for n, ws in enumerate(sockets)))
+
+            # Everyone is done sending: nothing more may arrive anywhere.
+            async def nothing_more(ws):
+                with pytest.raises(TimeoutError):
+                    extra = await asyncio.wait_for(ws.recv(), 0.3)
+                    pytest.fail(f"unexpected extra message {extra!r}")
+
+            await asyncio.gather(*(nothing_more(ws) for ws in sockets))
+
+    asyncio.run(main())
+    assert echo_server.log.count("Client connected") == clients
+    assert sum(entry.startswith("Received: ") for entry in echo_server.log) == clients * per_client
+
+
+# Bad clients: each one is closed alone, the server keeps serving the others.
+
+
+def test_invalid_utf8_text_frame_is_closed_with_1007(echo_server):
+    with bystander(echo_server.url):
+        raw = RawClient(echo_server.url)
+        try:
+            raw.send_text_payload(b"\xff\xfe")
+            assert raw.close_code_received() == 1007
+        finally:
+            raw.close()
+
+
+def test_message_over_max_size_is_closed_with_1009(start_server):
+    server = start_server(echo, max_size=1024)
+    with bystander(server.url):
+        with connect(server.url, open_timeout=5, ping_interval=None) as client:
+            client.send("x" * 2048)
+            with pytest.raises(ConnectionClosedError) as closed:
+                client.recv(timeout=5)
+    assert closed.value.rcvd.code == 1009
+
+
+@pytest.mark.parametrize("reset", [True, False], ids=["rst", "fin"])
+def test_abrupt_disconnect_is_logged_as_1006_and_the_server_keeps_serving(echo_server, reset):
+    with bystander(echo_server.url):
+        raw = RawClient(echo_server.url)
+        assert wait_until(lambda: echo_server.log.count("Client connected") == 2)
+        raw.vanish(reset)
+        assert wait_until(
+            lambda: any(e.startswith("Connection lost: code 1006") for e in echo_server.log)
+        ), echo_server.log
+    assert round_trip(echo_server.url, "after") == "Server: after"
+
+
+async def fail_on_boom(websocket):
+    log("Client connected")
+    async for message in websocket:
+        if message == "boom":
+            raise ValueError("boom is not allowed")
+        await websocket.send(f"Server: {message}")
+
+
+def test_handler_exception_closes_that_client_with_1011_only(start_server):
+    server = start_server(fail_on_boom)
+    with bystander(server.url):
+        with connect(server.url, open_timeout=5, ping_interval=None) as client:
+            client.send("boom")
+            with pytest.raises(ConnectionClosedError) as closed:
+                client.recv(timeout=5)
+    assert closed.value.rcvd.code == 1011
+    assert len(server.errors) == 1
+    assert isinstance(server.errors[0], ValueError)
+    assert str(server.errors[0]) == "boom is not allowed"
+    errors = [entry for entry in server.log if entry.startswith("Error in handler")]
+    assert errors == [
+        "Error in handler: ValueError: boom is not allowed"
+        " (this client was closed with code 1011; others are still served)"
+    ]
+    assert round_trip(server.url, "after") == "Server: after"
+
+
+# Busy ports.
+
+
+def test_port_held_by_a_foreign_socket_raises_port_in_use(start_server):
+    with socket.socket() as foreign:
+        foreign.bind(("127.0.0.1", 0))
+        foreign.listen()
+        port = foreign.getsockname()[1]
+        with pytest.raises(PortInUseError) as error:
+            start_server(echo, port=port)
+    message = str(error.value)
+    assert str(port) in message
+    assert "port=0" in message
+    assert "your own server" not in message
+    assert error.value.errno == errno.EADDRINUSE
+    assert error.value.owner is None
+
+
+def test_port_held_by_our_own_server_names_that_server(start_server):
+    first = start_server(echo)
+    with pytest.raises(PortInUseError) as error:
+        start_server(echo, port=first.port)
+    message = str(error.value)
+    assert str(first.port) in message
+    assert "port=0" in message
+    assert first.url in message
+    assert error.value.owner is first
+    assert round_trip(first.url, "hello") == "Server: hello"  # the first one is untouched
+
+
+def test_port_in_use_message_in_indonesian(start_server):
+    first = start_server(echo)
+    wstutorial.set_language("id")  # the `english` fixture restores the language
+    with pytest.raises(PortInUseError) as error:
+        start_server(echo, port=first.port)
+    message = str(error.value)
+    assert f"Port {first.port} di 127.0.0.1 sudah dipakai" in message
+    assert f"oleh server Anda sendiri {first.url}" in message
+    assert "Biarkan port=0" in message
+
+
+# Misuse.
+
+
+def sync_handler(websocket):
+    pass
+
+
+def test_non_async_handler_raises_type_error_naming_async_def():
+    with pytest.raises(TypeError, match=r"`async def sync_handler\(websocket\): \.\.\.`"):
+        serve_in_background(sync_handler)
+
+
+def test_non_async_handler_error_shows_valid_async_def_for_a_nested_function():
+    def handler(websocket):  # defined inside a function: its __qualname__ has "<locals>"
+        pass
+
+    with pytest.raises(TypeError) as error:
+        serve_in_background(handler)
+    assert "`async def handler(websocket): ...`" in str(error.value)
+
+
+def test_log_outside_a_handler_raises_runtime_error():
+    with pytest.raises(RuntimeError, match="serve_in_background"):
+        log("hello")
+
+
+# Running the same cell twice.
+
+CELL = """
+from wstutorial import serve_in_background
+
+async def cell_handler(websocket):
+    async for message in websocket:
+        await websocket.send(f"Cell: {message}")
+
+server = serve_in_background(cell_handler, port=PORT)
+"""
+
+
+def test_running_the_same_cell_twice_replaces_the_earlier_server(free_port):
+    def run_cell():
+        namespace = {"__name__": "__main__", "PORT": free_port}
+        exec(compile(CELL, "<cell>", "exec"), namespace)
+        return namespace["server"]
+
+    first = second = None
+    try:
+        first = run_cell()
+        with connect(first.url, open_timeout=5, ping_interval=None) as client:
+            client.send("one")
+            assert client.recv(timeout=5) == "Cell: one"
+            # Same fixed port: this only works if the earlier server was stopped and its port freed.
+            second = run_cell()
+            with pytest.raises(ConnectionClosedOK) as closed:
+                client.recv(timeout=5)
+        assert closed.value.rcvd.code == 1001
+        assert not first.running
+        assert second.running and second.port == free_port
+        assert second.log == [f"Stopped the earlier cell_handler server at {first.url} and started this one"]
+        assert round_trip(second.url, "two") == "Cell: two"
+        assert wstutorial.running_servers().count(second) == 1
+        assert first not in wstutorial.running_servers()
+    finally:
+        for server in (first, second):
+            if server is not None:
+                server.stop()
+
+
+def test_servers_of_the_same_handler_coexist_outside_main(start_server):
+    one = start_server(echo)
+    two = serve_in_background(echo)  # called from this module, not "__main__"
+    try:
+        assert one.running and two.running
+        assert one.port != two.port
+        assert round_trip(one.url, "a") == "Server: a"
+        assert round_trip(two.url, "b") == "Server: b"
+        assert not any(entry.startswith("Stopped the earlier") for entry in two.log)
+    finally:
+        two.stop()
+
+
+def test_nothing_is_printed_from_the_server_thread_whatever_clients_do(start_server, capfd):
+    # A background thread's output lands in whichever notebook cell runs at the time.
+    async def fails(websocket):
+        async for message in websocket:
+            raise ValueError(message)
+
+    server = start_server(fails, max_size=16)
+    for text in ("boom", "x" * 64):
+        with connect(server.url, ping_interval=None) as client:
+            client.send(text)
+            with pytest.raises(ConnectionClosedError):
+                client.recv(timeout=5)
+    assert wait_until(lambda: len(server.log) >= 2)
+    assert capfd.readouterr() == ("", "")

@@ -1,0 +1,26 @@
+"""The install self-check that opens every lesson."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import wstutorial
+from wstutorial.setup_check import problems
+
+
+def test_this_environment_is_ready(capsys):
+    wstutorial.check_setup()
+    assert "✓" in capsys.readouterr().out
+
+
+def test_nest_asyncio_is_reported_with_the_way_out(monkeypatch):
+    monkeypatch.setattr(asyncio, "_nest_patched", True, raising=False)
+    with pytest.raises(RuntimeError, match=r"nest_asyncio\.apply\(\)"):
+        wstutorial.check_setup()
+
+
+def test_an_old_package_is_reported_with_the_pip_command(monkeypatch):
+    monkeypatch.setattr("wstutorial.setup_check.version", lambda name: "1.0")
+    assert any("pip install 'websockets>=17'" in problem for problem in problems())
