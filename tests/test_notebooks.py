@@ -69,6 +69,21 @@ def test_run_all_with_every_cell_queued_at_once_completes(path):
     assert set(result.replies.values()) == {"ok"}
 
 
+@pytest.mark.parametrize("path", lesson_paths(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_run_all_twice_on_one_kernel_leaves_no_orphan_server(path):
+    # Pressing Run All again re-runs every cell in a kernel that still holds the first run's servers.
+    after_one = run_all_queued(path, then=COUNT_SERVERS)
+    after_two = run_all_queued(path, rounds=2, then=COUNT_SERVERS)
+    assert after_two.missing == [] and after_two.errors == {}, after_two.errors
+    assert after_one.ok and after_two.ok
+
+
+COUNT_SERVERS = """
+import wstutorial
+assert len(wstutorial.running_servers()) == 1, wstutorial.running_servers()
+"""
+
+
 # The parity check itself must catch drift.
 
 

@@ -50,6 +50,7 @@ def regenerate_outputs(path: Path, timeout: int = 120) -> None:
 @dataclass
 class RunAllResult:
     replies: dict[int, str] = field(default_factory=dict)  # cell index -> "ok" / "error" / "aborted"
+    # (index -1 is the `then` code)
     errors: dict[int, str] = field(default_factory=dict)  # cell index -> "Name: value"
     missing: list[int] = field(default_factory=list)  # cells that never replied
     seconds: float = 0.0
@@ -59,30 +60,42 @@ class RunAllResult:
         return not self.missing and all(status == "ok" for status in self.replies.values())
 
 
-def run_all_queued(path: Path, timeout: float = 120) -> RunAllResult:
-    """Queue every code cell of `path` on one fresh kernel at once; collect each cell's reply."""
+def run_all_queued(path: Path, timeout: float = 120, rounds: int = 1, then: str = "") -> RunAllResult:
+    """Queue every code cell of `path` on one fresh kernel at once; collect each cell's reply.
+
+    `rounds=2` presses Run All twice on the same kernel, as a learner does who runs it again;
+    `then` is code queued after the last cell (an assertion about the kernel's state), reported
+    under index -1.
+    """
     notebook = nbformat.read(path, as_version=4)
     code_cells = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    queue_ = [(i, notebook.cells[i].source) for _ in range(rounds) for i in code_cells]
+    if then:
+        queue_.append((-1, then))
     manager, client = start_new_kernel(kernel_name=KERNEL, cwd=str(path.parent))
     result = RunAllResult()
     try:
         started = time.perf_counter()
-        cell_of = {client.execute(notebook.cells[i].source, allow_stdin=False): i for i in code_cells}
+        # Every request goes out before the first reply is read, as JupyterLab's Run All does.
+        cell_of = {client.execute(source, allow_stdin=False): index for index, source in queue_}
         deadline = started + timeout
-        while len(result.replies) < len(cell_of) and time.perf_counter() < deadline:
+        answered: set[str] = set()
+        while len(answered) < len(cell_of) and time.perf_counter() < deadline:
             try:
                 reply = client.get_shell_msg(timeout=max(0.1, deadline - time.perf_counter()))
             except queue.Empty:
                 break
-            index = cell_of.get(reply["parent_header"].get("msg_id"))
-            if index is None:
+            msg_id = reply["parent_header"].get("msg_id")
+            if msg_id not in cell_of:
                 continue
-            content = reply["content"]
-            result.replies[index] = content["status"]
+            answered.add(msg_id)
+            index, content = cell_of[msg_id], reply["content"]
+            if result.replies.get(index, "ok") == "ok":  # keep a failure from any round
+                result.replies[index] = content["status"]
             if content["status"] == "error":
                 result.errors[index] = f"{content['ename']}: {content['evalue']}"
         result.seconds = time.perf_counter() - started
-        result.missing = [i for i in code_cells if i not in result.replies]
+        result.missing = sorted({cell_of[m] for m in cell_of if m not in answered})
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
