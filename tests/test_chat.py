@@ -8,20 +8,12 @@ import time
 
 import pytest
 
+from helpers import wait_until
 from wstutorial import NotConnectedError
 
 pytestmark = pytest.mark.usefixtures("english")
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
-def wait_until(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def connected(client):

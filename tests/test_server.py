@@ -10,7 +10,6 @@ import os
 import socket
 import struct
 import threading
-import time
 
 import pytest
 from websockets.asyncio.client import connect as async_connect
@@ -21,6 +20,7 @@ from websockets.sync.client import connect
 from websockets.uri import parse_uri
 
 import wstutorial
+from helpers import wait_until
 from wstutorial import PortInUseError, echo, log, serve_in_background
 from wstutorial.loop import get_loop
 
@@ -29,15 +29,6 @@ pytestmark = pytest.mark.usefixtures("english")
 
 # Helpers. Test clients run without keepalive (ping_interval=None): websockets' keepalive thread
 # outlives close() for a moment and would blur the thread count of the leak test.
-
-
-def wait_until(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def round_trip(url, text):
