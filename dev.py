@@ -64,7 +64,9 @@ def main(argv: list[str]) -> int:
         return 2
     if not in_venv():
         ensure_venv()
-        return subprocess.run([str(VENV_PYTHON), __file__, *argv], cwd=ROOT).returncode
+        # Become the venv's Python (same process): stopping this command stops what it started.
+        os.chdir(ROOT)
+        os.execv(VENV_PYTHON, [str(VENV_PYTHON), __file__, *argv])
     return commands[argv[0]](argv[1:])
 
 
@@ -72,7 +74,7 @@ def lab(args: list[str]) -> int:
     command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and CI machines often run as root
-    return subprocess.call([*command, *args])
+    os.execv(sys.executable, [*command, *args])
 
 
 def test(args: list[str]) -> int:

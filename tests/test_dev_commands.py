@@ -10,9 +10,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.skipif(
+    Path(sys.prefix).resolve() != (ROOT / ".venv").resolve(),
+    reason="dev.py runs the lessons from the project's .venv; this Python is another environment",
+)
 def test_lab_command_serves_the_lessons_in_both_languages(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -42,3 +48,10 @@ def test_lab_command_serves_the_lessons_in_both_languages(tmp_path):
     finally:
         lab.terminate()
         lab.wait(20)
+    # dev.py becomes JupyterLab rather than starting a child: nothing outlives it.
+    assert not [line for line in _processes() if f"--port={port}" in line]
+
+
+def _processes() -> list[str]:
+    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return listing.splitlines()

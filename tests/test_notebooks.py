@@ -137,6 +137,15 @@ def test_code_shape_sets_aside_strings_and_comments_only():
     assert code_shape('send("hello")  # greet') == code_shape("send('halo')")
     assert code_shape('send("hello")') != code_shape('sendall("hello")')
     assert code_shape('log(f"Received: {message}")') == code_shape('log(f"Diterima: {message}")')
+    assert code_shape('f"{name} said hi"') == code_shape('f"kata {name}: halo"')
+
+
+def test_code_shape_sees_a_changed_expression_inside_an_f_string():
+    assert code_shape('send(f"Server: {message}")') != code_shape('send(f"Server: {message.upper()}")')
+
+
+def test_code_shape_understands_top_level_await():
+    assert code_shape("reply = await websocket.recv()") != code_shape("reply = websocket.recv()")
 
 
 @pytest.mark.parametrize("path", lesson_paths(), ids=lambda p: f"{p.parent.name}/{p.name}")

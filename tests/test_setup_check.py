@@ -24,3 +24,17 @@ def test_nest_asyncio_is_reported_with_the_way_out(monkeypatch):
 def test_an_old_package_is_reported_with_the_pip_command(monkeypatch):
     monkeypatch.setattr("wstutorial.setup_check.version", lambda name: "1.0")
     assert any("pip install 'websockets>=17'" in problem for problem in problems())
+
+
+def test_the_minimum_versions_checked_are_those_pyproject_requires():
+    from pathlib import Path
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    from wstutorial.setup_check import NEEDED
+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    required = {r.name: r.specifier for r in map(Requirement, pyproject["project"]["dependencies"])}
+    for package, minimum in NEEDED.items():
+        assert str(required[package]) == f">={minimum}", package

@@ -7,36 +7,35 @@ at the same levels in the same cells. `differences` lists every way two notebook
 
 from __future__ import annotations
 
-import io
+import ast
 import re
-import tokenize
 
 import nbformat
 
-TEXT_TOKENS = {tokenize.STRING} | {
-    getattr(tokenize, name)
-    for name in ("FSTRING_START", "FSTRING_MIDDLE", "FSTRING_END")
-    if hasattr(tokenize, name)
-}
 FENCE = re.compile(r"^(```|~~~)")
 HEADING = re.compile(r"^(#{1,6})\s")
+CELL_FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # cells may await at top level
 
 
-def code_shape(source: str) -> list[str]:
-    """The code's tokens, with every comment dropped and every string literal reduced to "STR"."""
-    shape: list[str] = []
+class _SetTextAside(ast.NodeTransformer):
+    """String literals become "STR"; an f-string keeps only its {expressions}, in order."""
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        # Translations may move the words around the placeholders; the expressions must not change.
+        values = [self.visit(v) for v in node.values if isinstance(v, ast.FormattedValue)]
+        return ast.JoinedStr(values=values)
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        return ast.Constant("STR") if isinstance(node.value, str | bytes) else node
+
+
+def code_shape(source: str) -> str:
+    """The code's syntax tree with comments gone and string literals set aside."""
     try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type in (tokenize.COMMENT, tokenize.NL, tokenize.ENCODING):
-                continue
-            if token.type in TEXT_TOKENS:
-                if not shape or shape[-1] != "STR":  # an f-string is several tokens in 3.12+
-                    shape.append("STR")
-            else:
-                shape.append(token.string)
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return [line for line in source.splitlines() if line.strip()]  # cell magics: compare as is
-    return shape
+        tree = compile(source, "<cell>", "exec", flags=CELL_FLAGS)
+    except SyntaxError:  # IPython magics: compare the lines as they are
+        return "\n".join(line for line in source.splitlines() if line.strip())
+    return ast.dump(_SetTextAside().visit(tree))
 
 
 def heading_levels(markdown: str) -> list[int]:

@@ -5,20 +5,25 @@ package carries the plumbing: a background event loop, servers that start and st
 the article's client page as a widget.
 """
 
-from .exercises import check_greeter
-from .setup_check import check_setup
 from .chat import ChatClient, NotConnectedError
+from .exercises import check_greeter
 from .handlers import echo
 from .i18n import get_language, set_language
+from .loop import LoopBlockedError
+from .proxies import bypass_proxies_for_loopback
 from .server import BackgroundServer, PortInUseError, log, running_servers, serve_in_background
+from .setup_check import check_setup
+
+bypass_proxies_for_loopback()
 
 __all__ = [
     "BackgroundServer",
     "ChatClient",
-    "check_greeter",
-    "check_setup",
+    "LoopBlockedError",
     "NotConnectedError",
     "PortInUseError",
+    "check_greeter",
+    "check_setup",
     "echo",
     "get_language",
     "log",

@@ -11,19 +11,19 @@ from __future__ import annotations
 import asyncio
 import html
 import threading
-import urllib.parse
 from typing import Any
 
 import ipywidgets as widgets
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
-from . import loop
+from . import loop, reruns
+from .closes import close_details
 from .i18n import check_language, get_language, t
+from .logs import LogToList
 
 OPEN_TIMEOUT = 10.0
 SEND_TIMEOUT = 10.0
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class NotConnectedError(ConnectionError):
@@ -35,6 +35,7 @@ class ChatClient:
 
     It displays itself when created in a notebook. ``send`` is what typing and pressing Send does;
     ``messages`` holds what arrived, in order; ``wait_for(n)`` blocks until n messages are there.
+    Created again from the same notebook cell, it closes the client that cell made before.
     """
 
     def __init__(self, url: str, lang: str | None = None, *, open_timeout: float = OPEN_TIMEOUT):
@@ -42,6 +43,7 @@ class ChatClient:
         self.lang = check_language(lang) if lang is not None else get_language()
         self.open_timeout = open_timeout
         self.messages: list[str | bytes] = []
+        self.log: list[str] = []  # what websockets had to say about this connection
         self.state = "connecting"
         self.close_code: int | None = None
         self.close_reason = ""
@@ -66,7 +68,11 @@ class ChatClient:
         self.input.on_msg(lambda _w, content, _b: content.get("event") == "submit" and self._send_from_widget())
 
         self._set_status(t("connecting", self.lang, url=url))
+        keys = reruns.cell_keys("client", depth=1)
+        for earlier in reruns.started_before(keys):
+            earlier.close()
         self._task = loop.submit(self._run())
+        reruns.remember(keys, self)
         _display_in_notebook(self)
 
     # What a learner calls.
@@ -83,16 +89,17 @@ class ChatClient:
         try:
             loop.run(self._websocket.send(text), timeout=SEND_TIMEOUT)
         except ConnectionClosed as closed:
-            raise NotConnectedError(t("send_failed", self.lang, text=text, why=closed)) from None
+            why = t("closed", self.lang, **close_details(closed))
+            raise NotConnectedError(t("send_failed", self.lang, text=text, why=why)) from None
 
     def wait_for(self, count: int, timeout: float = 5) -> list[str | bytes]:
-        """Block until `count` messages have arrived in all; return ``messages``."""
+        """Block until `count` messages have arrived in all; return them (a copy of ``messages``)."""
         with self._changed:
             done = self._changed.wait_for(
                 lambda: len(self.messages) >= count or self.state in ("closed", "error"), timeout
             )
             if len(self.messages) >= count:
-                return self.messages
+                return list(self.messages)
         why = t("wait_timeout", self.lang, got=len(self.messages), want=count, timeout=timeout,
                 status=self.status)
         raise (NotConnectedError(why) if done else TimeoutError(why))
@@ -101,16 +108,21 @@ class ChatClient:
         """Block until the connection has closed (or failed); return its close code."""
         with self._changed:
             if not self._changed.wait_for(lambda: self.state in ("closed", "error"), timeout):
-                raise TimeoutError(t("wait_timeout", self.lang, got=len(self.messages),
-                                     want=len(self.messages), timeout=timeout, status=self.status))
+                raise TimeoutError(t("close_timeout", self.lang, timeout=timeout, status=self.status))
         return self.close_code
 
     def close(self) -> None:
-        """Close the connection (code 1000) and wait until it is closed."""
+        """Close the connection (code 1000) and wait until it is closed. Idempotent."""
+        reruns.forget(self)
         if self._websocket is not None:
             loop.run(self._websocket.close(), timeout=SEND_TIMEOUT)
-        self._task.cancel()
-        self._task_done()
+        self._task.cancel()  # still connecting: stop trying
+        try:
+            self._task.result(timeout=SEND_TIMEOUT)
+        except BaseException:  # cancelled or failed: _run has said so in the status line
+            pass
+        if not self._settled.is_set():  # cancelled before it even started connecting
+            self._settle("closed", t("closed_while_connecting", self.lang))
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = self.widget._repr_mimebundle_(**kwargs)
@@ -122,7 +134,12 @@ class ChatClient:
 
     async def _run(self) -> None:
         try:
-            self._websocket = await connect(self.url, open_timeout=self.open_timeout, **_no_proxy_for_loopback(self.url))
+            self._websocket = await connect(
+                self.url, open_timeout=self.open_timeout, logger=LogToList(self.log)
+            )
+        except asyncio.CancelledError:
+            self._settle("closed", t("closed_while_connecting", self.lang))
+            raise
         except Exception as error:
             self._settle("error", t("error", self.lang, error=self._explain(error)))
             return
@@ -155,12 +172,6 @@ class ChatClient:
     def _set_status(self, text: str) -> None:
         self.status_label.value = text
 
-    def _task_done(self) -> None:
-        try:
-            self._task.result(timeout=SEND_TIMEOUT)
-        except BaseException:  # cancelled or failed: the status line already says so
-            pass
-
     def _explain(self, error: Exception) -> str:
         if isinstance(error, InvalidURI):
             return t("bad_url", self.lang, url=self.url, detail=error.msg)
@@ -170,7 +181,7 @@ class ChatClient:
             return t("refused", self.lang, url=self.url)
         if isinstance(error, TimeoutError | asyncio.TimeoutError):
             return t("open_timeout", self.lang, url=self.url, timeout=self.open_timeout)
-        return f"{type(error).__name__}: {error}"
+        return t("unexpected_error", self.lang, error=f"{type(error).__name__}: {error}")
 
     # What the Send button and Enter do, on the kernel's thread.
 
@@ -187,12 +198,6 @@ class ChatClient:
             self._set_status(t("error", self.lang, error=error))  # the text stays in the box
         else:
             self.input.value = ""
-
-
-def _no_proxy_for_loopback(url: str) -> dict[str, Any]:
-    # A proxy set for the whole hub must not swallow connections to the learner's own kernel.
-    host = urllib.parse.urlsplit(url).hostname
-    return {"proxy": None} if host in LOOPBACK_HOSTS else {}
 
 
 def _display_in_notebook(client: ChatClient) -> None:

@@ -30,7 +30,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Connection closed: code {code}{reason}",
         "id": "Koneksi ditutup: kode {code}{reason}",
     },
-    "error": {"en": "Error: {error}", "id": "Galat: {error}"},
+    "error": {"en": "Error: {error}", "id": "Kesalahan: {error}"},
+    "closed_while_connecting": {
+        "en": "Closed before the connection opened",
+        "id": "Ditutup sebelum koneksi terbuka",
+    },
     "not_connected_kept": {
         "en": "Not connected ({state}): your message was not sent and is still in the box.",
         "id": "Tidak terhubung ({state}): pesan Anda belum terkirim dan masih ada di kotak.",
@@ -59,8 +63,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "tidak ada jawaban dari {url} dalam {timeout} detik. Apakah host benar dan server berjalan?",
     },
     "send_failed": {
-        "en": "could not send {text!r}, it was not delivered. {why}",
-        "id": "gagal mengirim {text!r}, pesan tidak terkirim. {why}",
+        "en": "Not sent: {text!r}. {why}",
+        "id": "Tidak terkirim: {text!r}. {why}",
+    },
+    "close_timeout": {
+        "en": "the connection was still open after {timeout} s (status: {status}).",
+        "id": "koneksi masih terbuka setelah {timeout} detik (status: {status}).",
+    },
+    "unexpected_error": {
+        "en": "unexpected problem: {error}",
+        "id": "masalah tak terduga: {error}",
     },
     "wait_timeout": {
         "en": "only {got} of {want} messages arrived within {timeout} s (status: {status}).",
@@ -83,13 +95,45 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "handler_error": {
         "en": "Error in handler: {error} (this client was closed with code 1011; others are still served)",
-        "id": "Galat di handler: {error} (klien ini ditutup dengan kode 1011; klien lain tetap dilayani)",
+        "id": "Kesalahan di handler: {error} (klien ini ditutup dengan kode 1011; klien lain tetap dilayani)",
     },
     "connection_lost": {
         "en": "Connection lost: code {code}{reason}",
         "id": "Koneksi terputus: kode {code}{reason}",
     },
     "server_note": {"en": "websockets: {text}", "id": "websockets: {text}"},
+    "background_error": {
+        "en": "Error in a background task: {text}",
+        "id": "Kesalahan di tugas latar belakang: {text}",
+    },
+    "handler_not_async": {
+        "en": "the handler must be an async function: `async def {name}(websocket): ...`"
+        " (you wrote `def` without `async`, or passed something that is not a function).",
+        "id": "handler harus berupa fungsi async: `async def {name}(websocket): ...`"
+        " (Anda menulis `def` tanpa `async`, atau memberikan sesuatu yang bukan fungsi).",
+    },
+    "log_outside_handler": {
+        "en": "log() records events of a handler started with serve_in_background(); outside one, use print().",
+        "id": "log() mencatat kejadian dari handler yang dijalankan dengan serve_in_background(); di luar itu, pakai print().",
+    },
+    "loop_blocked": {
+        "en": "the background event loop is stuck: a handler is blocking it (time.sleep(), an endless"
+        " loop, or blocking I/O). In a handler, wait with `await asyncio.sleep(...)`. Restart the kernel"
+        " (Kernel → Restart Kernel) to recover.",
+        "id": "event loop latar belakang macet: sebuah handler memblokirnya (time.sleep(), perulangan tanpa"
+        " akhir, atau I/O yang memblokir). Di dalam handler, tunggulah dengan `await asyncio.sleep(...)`."
+        " Mulai ulang kernel (Kernel → Restart Kernel) untuk memulihkannya.",
+    },
+    "loop_timeout": {
+        "en": "the background task did not finish within {timeout} s.",
+        "id": "tugas latar belakang tidak selesai dalam {timeout} detik.",
+    },
+    "loop_reentry": {
+        "en": "this helper blocks until the background loop answers, so it cannot be called from a"
+        " handler (which runs on that loop): await the websockets call directly instead.",
+        "id": "fungsi bantu ini menunggu sampai loop latar belakang menjawab, jadi tidak bisa dipanggil dari"
+        " handler (yang berjalan di loop itu): panggil fungsi websockets secara langsung dengan await.",
+    },
     "stop_forced": {
         "en": "A handler did not return within {timeout} s after the server closed; it was cancelled",
         "id": "Sebuah handler tidak selesai dalam {timeout} detik setelah server ditutup; handler itu dibatalkan",
@@ -130,6 +174,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         " `await websocket.send(...)` before the `async for` loop.",
         "id": "Server tidak mengirim apa pun saat klien terhubung. Kirim sapaan dengan"
         " `await websocket.send(...)` sebelum perulangan `async for`.",
+    },
+    "greeter_closed": {
+        "en": "The connection closed before any greeting ({why}). Did the handler return, or raise?",
+        "id": "Koneksi tertutup sebelum ada sapaan ({why}). Apakah handler selesai, atau memunculkan error?",
+    },
+    "greeter_stopped": {
+        "en": "After the greeting, the connection closed when the client sent {sent!r} ({why})."
+        " Keep answering with an `async for message in websocket:` loop.",
+        "id": "Setelah sapaan, koneksi tertutup saat klien mengirim {sent!r} ({why})."
+        " Terus jawab dengan perulangan `async for message in websocket:`.",
+    },
+    "greeter_no_echo": {
+        "en": "After the greeting the client sent {sent!r} and got no answer within 2 s."
+        " Answer every message with `await websocket.send(f\"Server: {{message}}\")`.",
+        "id": "Setelah sapaan, klien mengirim {sent!r} dan tidak mendapat jawaban dalam 2 detik."
+        " Jawab setiap pesan dengan `await websocket.send(f\"Server: {{message}}\")`.",
+    },
+    "greeter_raised": {
+        "en": "Your handler raised {error}.",
+        "id": "Handler Anda memunculkan {error}.",
     },
     "greeter_empty": {
         "en": "The greeting is empty: say something!",

@@ -14,12 +14,22 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from .i18n import t
+
 T = TypeVar("T")
 
 THREAD_NAME = "wstutorial-loop"
+ALIVE_TIMEOUT = 1.0
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
+
+# Errors no task collected ("Task exception was never retrieved"), when no server could take them.
+unhandled: list[str] = []
+
+
+class LoopBlockedError(RuntimeError):
+    """The background loop does not answer: some handler blocks it. The message says what to do."""
 
 
 def get_loop() -> asyncio.AbstractEventLoop:
@@ -28,6 +38,7 @@ def get_loop() -> asyncio.AbstractEventLoop:
     with _lock:
         if _loop is None or _loop.is_closed():
             loop = asyncio.new_event_loop()
+            loop.set_exception_handler(_record_unhandled)
             ready = threading.Event()
 
             def run() -> None:
@@ -47,21 +58,43 @@ def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
 
 
 def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-    """Run `coro` on the background loop and block until it finishes.
+    """Run `coro` on the background loop and block until it finishes (cancelled after `timeout`).
 
-    Must not be called from the background loop itself: it would wait for itself forever.
+    Raises `LoopBlockedError` when the loop itself no longer answers, which is what a handler that
+    calls ``time.sleep`` or loops forever does to every server and client at once.
     """
-    loop = get_loop()
     if in_loop_thread():
         coro.close()
-        raise RuntimeError("wstutorial.loop.run() was called from the background loop itself")
-    future = asyncio.run_coroutine_threadsafe(coro, loop)
+        raise RuntimeError(t("loop_reentry"))
+    future = asyncio.run_coroutine_threadsafe(coro, get_loop())
     try:
         return future.result(timeout)
     except concurrent.futures.TimeoutError:
         future.cancel()
-        raise TimeoutError(f"the background task did not finish within {timeout} s") from None
+        if not is_responsive():
+            raise LoopBlockedError(t("loop_blocked")) from None
+        raise TimeoutError(t("loop_timeout", timeout=timeout)) from None
+
+
+def is_responsive(timeout: float = ALIVE_TIMEOUT) -> bool:
+    """Whether the background loop runs a callback within `timeout` seconds."""
+    answered = threading.Event()
+    get_loop().call_soon_threadsafe(answered.set)
+    return answered.wait(timeout)
 
 
 def in_loop_thread() -> bool:
-    return threading.current_thread().name == THREAD_NAME and _loop is not None
+    return _loop is not None and threading.current_thread().name == THREAD_NAME
+
+
+def _record_unhandled(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # asyncio's default handler prints; printed text would land in whichever cell is running.
+    error = context.get("exception")
+    text = f"{context.get('message', '')}: {type(error).__name__}: {error}" if error else context.get("message", "")
+    from .server import running_servers  # here, not at the top: server imports this module
+
+    servers = running_servers()
+    for server in servers:
+        server.log.append(t("background_error", text=text))
+    if not servers:
+        unhandled.append(text)

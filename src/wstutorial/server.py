@@ -17,9 +17,6 @@ import asyncio
 import contextvars
 import errno
 import inspect
-import logging
-import sys
-import threading
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,8 +25,10 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 from websockets.frames import CloseCode
 
-from . import loop
+from . import loop, reruns
+from .closes import close_details
 from .i18n import t
+from .logs import LogToList
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
 
@@ -38,8 +37,6 @@ STOP_TIMEOUT = 5.0
 
 _current_server: contextvars.ContextVar[BackgroundServer] = contextvars.ContextVar("server")
 _running: weakref.WeakSet[BackgroundServer] = weakref.WeakSet()
-_started_from_notebook: dict[tuple[str, str], BackgroundServer] = {}
-_registry_lock = threading.Lock()
 
 
 class PortInUseError(OSError):
@@ -62,10 +59,7 @@ def log(text: object) -> None:
     try:
         server = _current_server.get()
     except LookupError:
-        raise RuntimeError(
-            "log() records events of a handler started with serve_in_background(); "
-            "outside one, use print()"
-        ) from None
+        raise RuntimeError(t("log_outside_handler")) from None
     server.log.append(str(text))
 
 
@@ -74,10 +68,7 @@ class BackgroundServer:
 
     def __init__(self, handler: Handler, host: str, port: int, options: dict[str, Any]) -> None:
         if not _is_async_callable(handler):
-            raise TypeError(
-                "the handler must be an async function, "
-                f"`async def {getattr(handler, '__name__', 'handler')}(websocket): ...`"
-            )
+            raise TypeError(t("handler_not_async", name=getattr(handler, "__name__", "handler")))
         self.handler = handler
         self.host = host
         self.options = options
@@ -85,7 +76,7 @@ class BackgroundServer:
         self.errors: list[BaseException] = []
         self.port = port
         self._server: Server | None = None
-        self._logger = _LogToList(self.log)
+        self._logger = LogToList(self.log)
 
     @property
     def url(self) -> str:
@@ -100,19 +91,24 @@ class BackgroundServer:
 
     @property
     def connections(self) -> set[ServerConnection]:
-        """Connections that are open now (handy with ``websockets.broadcast``)."""
+        """The connections open now, to look at. To send to them all, use `broadcast`."""
         return set(self._server.connections) if self._server is not None else set()
 
     def broadcast(self, message: str | bytes) -> None:
         """Send `message` to every open connection now, without being asked: a server push.
 
-        Safe from any thread; websockets' ``broadcast`` runs on the server's own loop.
+        Works from a cell and from inside a handler; websockets' ``broadcast`` always runs on the
+        server's own loop, as asyncio requires.
         """
-        if self.running:
+        if not self.running:
+            return
+        if loop.in_loop_thread():
+            broadcast(self._server.connections, message)
+        else:
             loop.run(self._broadcast(message), timeout=STOP_TIMEOUT)
 
     async def _broadcast(self, message: str | bytes) -> None:
-        broadcast(self.connections, message)
+        broadcast(self._server.connections, message)
 
     def start(self) -> BackgroundServer:
         loop.run(self._start(), timeout=START_TIMEOUT)
@@ -125,14 +121,11 @@ class BackgroundServer:
         Handlers get `timeout` seconds to return after their connection closes; one that does
         not (it never awaits the connection) is cancelled, so stop() always comes back.
         """
-        if self._server is None or not self.running:
+        reruns.forget(self)
+        if not self.running:
             return
         loop.run(self._stop(timeout), timeout=timeout + STOP_TIMEOUT)
         _running.discard(self)
-        with _registry_lock:
-            for key, server in list(_started_from_notebook.items()):
-                if server is self:
-                    del _started_from_notebook[key]
 
     def __enter__(self) -> BackgroundServer:
         return self
@@ -152,7 +145,7 @@ class BackgroundServer:
         except OSError as error:
             if error.errno != errno.EADDRINUSE:
                 raise
-            owner = next((s for s in list(_running) if s.port == self.port and s.running), None)
+            owner = next((s for s in running_servers() if s.port == self.port), None)
             raise PortInUseError(self.host, self.port, owner) from None
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -176,7 +169,7 @@ class BackgroundServer:
         except ConnectionClosedOK:
             pass
         except ConnectionClosed as closed:
-            self.log.append(t("connection_lost", **_close_details(closed)))
+            self.log.append(t("connection_lost", **close_details(closed)))
         except Exception as error:
             # One client's failure closes that client alone (1011); the server keeps serving.
             self.errors.append(error)
@@ -193,35 +186,28 @@ def serve_in_background(
     Extra keyword arguments go to ``websockets.asyncio.server.serve`` (max_size, origins, ssl,
     process_request, ...). A busy port raises `PortInUseError`, which says what to do.
 
-    Called from a notebook cell, starting a handler that already has a server stops that one
-    first, so running a cell twice never leaves an orphan server holding a port.
+    Run again from the same notebook cell (or for a handler the notebook redefined), it replaces
+    the server that cell started before, so no orphan server keeps a port and a thread busy.
     """
     server = BackgroundServer(handler, host, port, options)
-    called_from_notebook = sys._getframe(1).f_globals.get("__name__") == "__main__"
-    if called_from_notebook:
-        key = (getattr(handler, "__module__", ""), _name(handler))
-        with _registry_lock:
-            earlier = _started_from_notebook.pop(key, None)
-        if earlier is not None and earlier.running:
-            earlier.stop()
-            server.log.append(t("replaced", name=_name(handler), url=earlier.url))
-    server.start()
-    if called_from_notebook:
-        with _registry_lock:
-            _started_from_notebook[key] = server
+    defined_in_notebook = getattr(handler, "__module__", None) == "__main__"
+    keys = reruns.cell_keys("server", depth=1, notebook_name=_name(handler) if defined_in_notebook else None)
+    earlier = [s for s in reruns.started_before(keys) if isinstance(s, BackgroundServer) and s.running]
+    for old in earlier:
+        if port and old.port == port:
+            old.stop()  # the new server needs this very port
+    server.start()  # on failure, the earlier servers on other ports keep running
+    for old in earlier:
+        if old.running:
+            old.stop()
+        server.log.append(t("replaced", name=_name(old.handler), url=old.url))
+    reruns.remember(keys, server)
     return server
 
 
 def running_servers() -> list[BackgroundServer]:
     """Every server started here and not stopped yet."""
     return [server for server in list(_running) if server.running]
-
-
-def _close_details(closed: ConnectionClosed) -> dict[str, str]:
-    frame = closed.sent if closed.sent is not None else closed.rcvd
-    if frame is None:
-        return {"code": str(CloseCode.ABNORMAL_CLOSURE.value), "reason": " (no close frame)"}
-    return {"code": str(frame.code), "reason": f" ({frame.reason})" if frame.reason else ""}
 
 
 def _is_async_callable(handler: object) -> bool:
@@ -232,15 +218,3 @@ def _is_async_callable(handler: object) -> bool:
 
 def _name(handler: object) -> str:
     return getattr(handler, "__qualname__", None) or type(handler).__qualname__
-
-
-class _LogToList(logging.Logger):
-    """websockets' logger for one server: warnings and errors go to its log, never to a cell."""
-
-    def __init__(self, entries: list[str]) -> None:
-        super().__init__("wstutorial.server", level=logging.WARNING)
-        self.propagate = False
-        self._entries = entries
-
-    def handle(self, record: logging.LogRecord) -> None:
-        self._entries.append(t("server_note", text=record.getMessage()))
