@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
+from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 import wstutorial
-from wstutorial.setup_check import problems
+from wstutorial.setup_check import NEEDED, problems
 
 
 def test_this_environment_is_ready(capsys):
@@ -27,13 +30,6 @@ def test_an_old_package_is_reported_with_the_pip_command(monkeypatch):
 
 
 def test_the_minimum_versions_checked_are_those_pyproject_requires():
-    from pathlib import Path
-    import tomllib
-
-    from packaging.requirements import Requirement
-
-    from wstutorial.setup_check import NEEDED
-
     pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
     required = {r.name: r.specifier for r in map(Requirement, pyproject["project"]["dependencies"])}
     for package, minimum in NEEDED.items():
