@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import logging
 import socket
+import threading
 import time
 
 import pytest
+from websockets.server import ServerProtocol
 
+import wstutorial.chat
 from helpers import wait_until
-from wstutorial import NotConnectedError
+from wstutorial import NotConnectedError, echo
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -20,6 +25,39 @@ def connected(client):
     assert wait_until(lambda: client.state != "connecting"), client.status
     assert client.state == "open", client.status
     return client
+
+
+class StalledServer:
+    """Answers one client's WebSocket handshake over a plain socket, then never reads again.
+
+    A hung server: once the socket buffers are full, the client's sends block.
+    """
+
+    def __init__(self):
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"ws://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._sock = None
+        self._thread = threading.Thread(target=self._handshake, daemon=True)
+        self._thread.start()
+
+    def _handshake(self):
+        self._listener.settimeout(10)
+        self._sock, _ = self._listener.accept()
+        protocol = ServerProtocol()
+        while not (events := protocol.events_received()):
+            data = self._sock.recv(65536)
+            if not data:
+                return
+            protocol.receive_data(data)
+        protocol.send_response(protocol.accept(events[0]))
+        for data in protocol.data_to_send():
+            self._sock.sendall(data)
+
+    def close(self):
+        self._thread.join(10)
+        if self._sock is not None:
+            self._sock.close()  # unread data: the client gets a reset and is closed at once
+        self._listener.close()
 
 
 # Sending and receiving.
@@ -63,6 +101,29 @@ def test_messages_the_server_pushes_unasked_arrive(start_server, chat):
         assert f"Message: push {n}" in client.messages_view.value
 
 
+def sends_then_waits(message):
+    async def handler(websocket):
+        await websocket.send(message)
+        await websocket.wait_closed()
+
+    return handler
+
+
+def test_html_in_a_message_is_shown_as_text_not_run(start_server, chat):
+    server = start_server(sends_then_waits("<script>alert(1)</script>"))
+    client = chat(server.url, lang="en")
+    assert client.wait_for(1, timeout=5) == ["<script>alert(1)</script>"]
+    assert "Message: &lt;script&gt;alert(1)&lt;/script&gt;" in client.messages_view.value
+    assert "<script>" not in client.messages_view.value
+
+
+def test_a_binary_message_is_shown_as_its_bytes_repr(start_server, chat):
+    server = start_server(sends_then_waits(b"\x00\x01"))
+    client = chat(server.url, lang="en")
+    assert client.wait_for(1, timeout=5) == [b"\x00\x01"]
+    assert "<div>Message: b'\\x00\\x01'</div>" in html.unescape(client.messages_view.value)
+
+
 # Status.
 
 
@@ -90,6 +151,33 @@ def test_server_stop_closes_the_client_with_1001(echo_server, chat):
     assert wait_until(lambda: client.state == "closed"), client.status
     assert client.close_code == 1001
     assert "1001" in client.status
+
+
+async def closes_with_4000_bye(websocket):
+    await websocket.close(4000, "bye")
+
+
+def test_status_shows_the_servers_close_code_and_reason(start_server, chat):
+    server = start_server(closes_with_4000_bye)
+    client = chat(server.url, lang="en")
+    assert client.wait_closed(timeout=5) == 4000
+    assert client.close_reason == "bye"
+    assert client.status == "Connection closed: code 4000 (bye)"
+
+
+def test_a_refused_handshake_says_http_403_and_prints_nothing(start_server, chat, capfd, caplog):
+    def forbid(connection, request):
+        return connection.respond(403, "no")
+
+    # A learner who turned logging on: still nothing of websockets reaches the root logger.
+    caplog.set_level(logging.DEBUG, logger="websockets")
+    server = start_server(echo, process_request=forbid)
+    client = chat(server.url, lang="en")
+    assert wait_until(lambda: client.state == "error"), client.status
+    assert "refused the WebSocket handshake with HTTP 403" in client.status
+    assert isinstance(client.log, list)
+    assert capfd.readouterr() == ("", "")
+    assert [r for r in caplog.records if r.name.startswith("websockets")] == []
 
 
 def test_wait_for_on_a_closed_connection_raises_not_connected_at_once(echo_server, chat):
@@ -143,6 +231,23 @@ def test_close_closes_with_code_1000(echo_server, chat):
         client.send("after close")
 
 
+def test_close_while_still_connecting_stops_at_once(chat):
+    with socket.socket() as silent:  # accepts TCP, never answers the WebSocket handshake
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        client = chat(f"ws://127.0.0.1:{silent.getsockname()[1]}", lang="en", open_timeout=30)
+        assert client.state == "connecting"
+        started = time.monotonic()
+        client.close()
+        assert time.monotonic() - started < 3
+        assert client.state == "closed"
+        assert client.status == "Closed before the connection opened"
+        started = time.monotonic()
+        with pytest.raises(NotConnectedError, match="Closed before the connection opened"):
+            client.send("too late")
+        assert time.monotonic() - started < 1
+
+
 # The widget: Send button, Enter, display.
 
 
@@ -163,6 +268,38 @@ def test_send_button_when_not_connected_keeps_the_text_and_says_not_sent(free_po
     assert client.input.value == "keep me"
     assert "was not sent" in client.status
     assert client.messages == []
+
+
+def test_send_button_keeps_the_text_when_the_server_has_closed(start_server, chat):
+    server = start_server(closes_with_4000_bye)
+    client = chat(server.url, lang="en")
+    client.wait_closed(timeout=5)
+    client.input.value = "keep me"
+    client.send_button.click()
+    assert client.input.value == "keep me"
+    assert "was not sent" in client.status
+
+
+def test_send_button_keeps_the_text_when_the_send_fails(chat, monkeypatch):
+    monkeypatch.setattr(wstutorial.chat, "SEND_TIMEOUT", 0.5)
+    stalled = StalledServer()
+    try:
+        client = connected(chat(stalled.url, lang="en"))
+        # Fill the socket buffers until a send blocks: from then on, every send times out.
+        for _ in range(200):
+            try:
+                client.send("x" * 1_000_000)
+            except TimeoutError:
+                break
+        else:
+            pytest.fail("200 MB went into a server that never reads")
+        client.input.value = "keep me"
+        client.send_button.click()
+        assert client.state == "open"
+        assert client.input.value == "keep me"
+        assert client.status.startswith("Error: ")
+    finally:
+        stalled.close()
 
 
 def test_send_button_with_an_empty_box_sends_nothing(echo_server, chat):
@@ -209,3 +346,55 @@ def test_works_from_inside_a_running_event_loop(echo_server, chat):
         return client.wait_for(1, timeout=5)
 
     assert asyncio.run(cell()) == ["Server: from a loop"]
+
+
+# Running the same cell twice.
+
+CHAT_CELL = """
+from wstutorial import ChatClient
+client = ChatClient(URL, lang="en")
+"""
+
+
+def test_running_the_same_cell_twice_closes_the_earlier_client(echo_server):
+    clients = []
+    try:
+        for _ in range(2):
+            namespace = {"__name__": "__main__", "URL": echo_server.url}
+            exec(compile(CHAT_CELL, "<cell>", "exec"), namespace)
+            clients.append(connected(namespace["client"]))
+        first, second = clients
+        assert wait_until(lambda: first.state == "closed"), first.status
+        assert first.close_code == 1000
+        assert second.state == "open"
+        second.send("still here")
+        assert second.wait_for(1, timeout=5) == ["Server: still here"]
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_clients_made_outside_a_notebook_coexist(echo_server, chat):
+    one = connected(chat(echo_server.url, lang="en"))
+    two = connected(chat(echo_server.url, lang="en"))
+    assert one.state == two.state == "open"
+    one.send("a")
+    two.send("b")
+    assert one.wait_for(1, timeout=5) == ["Server: a"]
+    assert two.wait_for(1, timeout=5) == ["Server: b"]
+
+
+def test_close_returns_even_when_the_server_stopped_reading(chat, monkeypatch):
+    monkeypatch.setattr(wstutorial.chat, "SEND_TIMEOUT", 0.5)
+    stalled = StalledServer()
+    try:
+        client = connected(chat(stalled.url, lang="en"))
+        for _ in range(200):  # fill the buffers: not even a close frame can leave now
+            try:
+                client.send("x" * 1_000_000)
+            except TimeoutError:
+                break
+        client.close()
+        assert client.state == "closed"
+    finally:
+        stalled.close()

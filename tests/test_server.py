@@ -8,13 +8,15 @@ import errno
 import gc
 import os
 import socket
+import ssl
 import struct
 import threading
+import time
 
 import pytest
 from websockets.asyncio.client import connect as async_connect
 from websockets.client import ClientProtocol
-from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK
+from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 from websockets.protocol import State
 from websockets.sync.client import connect
 from websockets.uri import parse_uri
@@ -23,6 +25,7 @@ import wstutorial
 from helpers import wait_until
 from wstutorial import PortInUseError, echo, log, serve_in_background
 from wstutorial.loop import get_loop
+from wstutorial.reruns import started_before
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -135,6 +138,12 @@ def test_returns_once_listening_with_the_real_port_in_the_url(start_server):
     assert server in wstutorial.running_servers()
 
 
+def test_url_says_wss_when_serving_tls(start_server):
+    # Starting needs no certificate yet (only a handshake would), so a bare context will do.
+    server = start_server(echo, ssl=ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
+    assert server.url == f"wss://127.0.0.1:{server.port}"
+
+
 def test_binds_127_0_0_1_only_by_default(start_server):
     server = start_server(echo)
     assert server.host == "127.0.0.1"
@@ -167,6 +176,31 @@ def test_stop_closes_open_connections_with_1001(echo_server):
         with pytest.raises(ConnectionClosedOK) as closed:
             client.recv(timeout=5)
     assert closed.value.rcvd.code == 1001
+
+
+def test_a_normal_stop_waits_for_handlers_and_cancels_none(echo_server):
+    with connect(echo_server.url, open_timeout=5, ping_interval=None) as client:
+        client.send("hello")
+        assert client.recv(timeout=5) == "Server: hello"
+        echo_server.stop()
+    assert not any("did not return" in entry for entry in echo_server.log), echo_server.log
+
+
+async def ignores_the_connection(websocket):
+    while True:  # never awaits the connection, so never notices that it closed
+        await asyncio.sleep(0.05)
+
+
+def test_stop_cancels_a_handler_that_ignores_the_close(start_server):
+    server = start_server(ignores_the_connection)
+    with connect(server.url, open_timeout=5, ping_interval=None):
+        assert wait_until(lambda: len(server.connections) == 1)
+        started = time.monotonic()
+        server.stop(timeout=0.5)
+        assert time.monotonic() - started < 4
+    assert not server.running
+    assert any("did not return within 0.5 s" in entry for entry in server.log), server.log
+    assert wait_until(lambda: not server.connections)
 
 
 def test_stop_frees_the_port_at_once(start_server):
@@ -335,6 +369,22 @@ def test_handler_exception_closes_that_client_with_1011_only(start_server):
     assert round_trip(server.url, "after") == "Server: after"
 
 
+def test_websockets_errors_go_to_the_server_log_not_to_stderr(start_server, capfd, caplog):
+    def process_request(connection, request):
+        if request.path == "/broken":
+            raise ValueError("broken process_request")
+
+    server = start_server(echo, process_request=process_request)
+    with pytest.raises(InvalidStatus) as rejected:
+        connect(f"{server.url}/broken", open_timeout=5, ping_interval=None)
+    assert rejected.value.response.status_code == 500
+    assert wait_until(lambda: "websockets: process_request failed" in server.log), server.log
+    assert round_trip(server.url, "after") == "Server: after"
+    assert capfd.readouterr().err == ""
+    # Nothing reaches the root logger either: in a kernel, its last-resort handler prints to the cell.
+    assert [r for r in caplog.records if r.name.startswith("websockets")] == []
+
+
 # Busy ports.
 
 
@@ -471,3 +521,77 @@ def test_nothing_is_printed_from_the_server_thread_whatever_clients_do(start_ser
                 client.recv(timeout=5)
     assert wait_until(lambda: len(server.log) >= 2)
     assert capfd.readouterr() == ("", "")
+
+
+def test_a_stopped_server_leaves_the_re_run_registry():
+    # cell_keys on the same line as the call: the keys serve_in_background filed the server under.
+    cell = (
+        "from wstutorial import serve_in_background\n"
+        "from wstutorial.reruns import cell_keys\n"
+        "async def registered_handler(websocket):\n"
+        "    await websocket.wait_closed()\n"
+        "server = serve_in_background(registered_handler); "
+        "keys = cell_keys('server', depth=0, notebook_name='registered_handler')\n"
+    )
+    namespace = {"__name__": "__main__"}
+    exec(compile(cell, "<cell>", "exec"), namespace)
+    server, keys = namespace["server"], namespace["keys"]
+    try:
+        assert started_before(keys) == [server]
+    finally:
+        server.stop()
+    assert started_before(keys) == []
+
+
+BUSY_PORT_CELL = """
+from wstutorial import serve_in_background
+
+async def busy_port_handler(websocket):
+    async for message in websocket:
+        await websocket.send(f"Cell: {message}")
+
+server = serve_in_background(busy_port_handler, port=PORT)
+"""
+
+
+def test_re_running_a_cell_on_a_busy_port_keeps_the_earlier_server():
+    first = None
+    try:
+        namespace = {"__name__": "__main__", "PORT": 0}
+        exec(compile(BUSY_PORT_CELL, "<cell>", "exec"), namespace)
+        first = namespace["server"]
+        with socket.socket() as foreign:
+            foreign.bind(("127.0.0.1", 0))
+            foreign.listen()
+            busy = foreign.getsockname()[1]
+            namespace = {"__name__": "__main__", "PORT": busy}
+            with pytest.raises(PortInUseError) as error:
+                exec(compile(BUSY_PORT_CELL, "<cell>", "exec"), namespace)
+        assert str(busy) in str(error.value)
+        assert "server" not in namespace
+        # The new server is started first; the earlier one is stopped only once that worked.
+        assert first.running
+        assert first in wstutorial.running_servers()
+        assert round_trip(first.url, "still here") == "Cell: still here"
+    finally:
+        if first is not None:
+            first.stop()
+
+
+def test_stop_returns_even_when_a_client_stopped_reading(start_server):
+    async def flood(websocket):
+        while True:
+            await websocket.send("x" * 1_000_000)
+
+    server = start_server(flood)
+    uri = parse_uri(server.url)
+    protocol = ClientProtocol(uri)
+    with socket.create_connection((uri.host, uri.port)) as raw:
+        protocol.send_request(protocol.connect())
+        for data in protocol.data_to_send():
+            raw.sendall(data)
+        while not protocol.events_received():  # read the handshake, then never again
+            protocol.receive_data(raw.recv(4096))
+        server.stop(timeout=0.5)
+        assert not server.running
+        assert refuses_connections(server.port)

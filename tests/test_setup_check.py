@@ -12,6 +12,8 @@ from packaging.requirements import Requirement
 import wstutorial
 from wstutorial.setup_check import NEEDED, problems
 
+PYPROJECT = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+
 
 def test_this_environment_is_ready(capsys):
     wstutorial.check_setup()
@@ -30,7 +32,13 @@ def test_an_old_package_is_reported_with_the_pip_command(monkeypatch):
 
 
 def test_the_minimum_versions_checked_are_those_pyproject_requires():
-    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
-    required = {r.name: r.specifier for r in map(Requirement, pyproject["project"]["dependencies"])}
+    required = {r.name: r.specifier for r in map(Requirement, PYPROJECT["project"]["dependencies"])}
     for package, minimum in NEEDED.items():
         assert str(required[package]) == f">={minimum}", package
+
+
+def test_the_setup_check_covers_every_package_the_lessons_run_on():
+    required = {Requirement(r).name for r in PYPROJECT["project"]["dependencies"]}
+    for package in ("websockets", "ipywidgets", "ipykernel"):
+        assert package in required, package
+        assert package in NEEDED, f"check_setup() does not check {package}"

@@ -24,6 +24,7 @@ from .logs import LogToList
 
 OPEN_TIMEOUT = 10.0
 SEND_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 2.0
 
 
 class NotConnectedError(ConnectionError):
@@ -71,7 +72,7 @@ class ChatClient:
         keys = reruns.cell_keys("client", depth=1)
         for earlier in reruns.started_before(keys):
             earlier.close()
-        self._task = loop.submit(self._run())
+        self._runner: asyncio.Task[None] = loop.run(self._start_runner(), timeout=SEND_TIMEOUT)
         reruns.remember(keys, self)
         _display_in_notebook(self)
 
@@ -114,13 +115,7 @@ class ChatClient:
     def close(self) -> None:
         """Close the connection (code 1000) and wait until it is closed. Idempotent."""
         reruns.forget(self)
-        if self._websocket is not None:
-            loop.run(self._websocket.close(), timeout=SEND_TIMEOUT)
-        self._task.cancel()  # still connecting: stop trying
-        try:
-            self._task.result(timeout=SEND_TIMEOUT)
-        except BaseException:  # cancelled or failed: _run has said so in the status line
-            pass
+        loop.run(self._shutdown(), timeout=CLOSE_TIMEOUT + 1)
         if not self._settled.is_set():  # cancelled before it even started connecting
             self._settle("closed", t("closed_while_connecting", self.lang))
 
@@ -131,6 +126,19 @@ class ChatClient:
         return bundle
 
     # The connection, on the background loop.
+
+    async def _start_runner(self) -> asyncio.Task[None]:
+        return asyncio.create_task(self._run())
+
+    async def _shutdown(self) -> None:
+        if self._websocket is not None:
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await self._websocket.close()
+            except TimeoutError:  # the server stopped reading: even the close frame cannot leave
+                self._websocket.transport.abort()
+        self._runner.cancel()  # still connecting: stop trying; already finished: nothing happens
+        await asyncio.wait([self._runner])  # its last words set the state and the status line
 
     async def _run(self) -> None:
         try:

@@ -159,6 +159,9 @@ class BackgroundServer:
             self.log.append(t("stop_forced", timeout=timeout))
             for task in list(self._server.handler_tasks):
                 task.cancel()
+            # A peer that stopped reading leaves even the close frame stuck in a full buffer.
+            for connection in list(self._server.all_connections):
+                connection.transport.abort()
             await self._server.wait_closed()
 
     async def _run_handler(self, websocket: ServerConnection) -> None:
