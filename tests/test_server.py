@@ -595,3 +595,10 @@ def test_stop_returns_even_when_a_client_stopped_reading(start_server):
         server.stop(timeout=0.5)
         assert not server.running
         assert refuses_connections(server.port)
+
+
+def test_start_on_a_running_server_changes_nothing(echo_server):
+    port = echo_server.port
+    echo_server.start()
+    assert echo_server.port == port
+    assert round_trip(echo_server.url, "still") == "Server: still"

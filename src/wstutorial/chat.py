@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import reprlib
 import threading
 from typing import Any
 
@@ -18,7 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from . import loop, reruns
-from .closes import close_details
+from .closes import close_details, close_values
 from .i18n import check_language, get_language, t
 from .logs import LogToList
 
@@ -65,8 +66,7 @@ class ChatClient:
             ]
         )
         self.send_button.on_click(lambda _button: self._send_from_widget())
-        # Enter in the text box: the front end sends a "submit" event (what on_submit wrapped).
-        self.input.on_msg(lambda _w, content, _b: content.get("event") == "submit" and self._send_from_widget())
+        self.input.on_msg(self._on_input_event)
 
         self._set_status(t("connecting", self.lang, url=url))
         keys = reruns.cell_keys("client", depth=1)
@@ -86,12 +86,12 @@ class ChatClient:
     def send(self, text: str | bytes) -> None:
         """Send one message, as typing it and pressing Send does. Raises if it cannot be sent."""
         if not self._settled.wait(self.open_timeout + 1) or self._websocket is None:
-            raise NotConnectedError(t("send_failed", self.lang, text=text, why=self.status))
+            raise NotConnectedError(t("send_failed", self.lang, text=reprlib.repr(text), why=self.status))
         try:
             loop.run(self._websocket.send(text), timeout=SEND_TIMEOUT)
         except ConnectionClosed as closed:
             why = t("closed", self.lang, **close_details(closed))
-            raise NotConnectedError(t("send_failed", self.lang, text=text, why=why)) from None
+            raise NotConnectedError(t("send_failed", self.lang, text=reprlib.repr(text), why=why)) from None
 
     def wait_for(self, count: int, timeout: float = 5) -> list[str | bytes]:
         """Block until `count` messages have arrived in all; return them (a copy of ``messages``)."""
@@ -160,8 +160,8 @@ class ChatClient:
         finally:
             self.close_code = self._websocket.close_code
             self.close_reason = self._websocket.close_reason or ""
-            reason = f" ({self.close_reason})" if self.close_reason else ""
-            self._settle("closed", t("closed", self.lang, code=self.close_code, reason=reason))
+            closed = close_values(self.close_code, self.close_reason)
+            self._settle("closed", t("closed", self.lang, **closed))
 
     def _receive(self, message: str | bytes) -> None:
         line = t("message", self.lang, text=message if isinstance(message, str) else repr(message))
@@ -192,6 +192,10 @@ class ChatClient:
         return t("unexpected_error", self.lang, error=f"{type(error).__name__}: {error}")
 
     # What the Send button and Enter do, on the kernel's thread.
+
+    def _on_input_event(self, _widget: object, content: dict[str, Any], _buffers: object) -> None:
+        if content.get("event") == "submit":  # Enter: the front end's Text view sends this
+            self._send_from_widget()
 
     def _send_from_widget(self) -> None:
         text = self.input.value

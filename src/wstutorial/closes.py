@@ -6,9 +6,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
 
+def close_values(code: int | None, reason: str | None) -> dict[str, str]:
+    """``{code}{reason}`` for "closed: code 1001 (going away)"-style messages."""
+    return {"code": str(code), "reason": f" ({reason})" if reason else ""}
+
+
 def close_details(closed: ConnectionClosed) -> dict[str, str]:
     """The close code and reason of `closed`: ours if we closed first, else the peer's."""
     frame = closed.sent if closed.sent is not None else closed.rcvd
     if frame is None:  # the TCP connection dropped without a closing handshake
-        return {"code": str(CloseCode.ABNORMAL_CLOSURE.value), "reason": " (no close frame)"}
-    return {"code": str(frame.code), "reason": f" ({frame.reason})" if frame.reason else ""}
+        return close_values(CloseCode.ABNORMAL_CLOSURE.value, "no close frame")
+    return close_values(frame.code, frame.reason)

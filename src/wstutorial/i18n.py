@@ -63,8 +63,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "tidak ada jawaban dari {url} dalam {timeout} detik. Apakah host benar dan server berjalan?",
     },
     "send_failed": {
-        "en": "Not sent: {text!r}. {why}",
-        "id": "Tidak terkirim: {text!r}. {why}",
+        "en": "Not sent: {text}. {why}",
+        "id": "Tidak terkirim: {text}. {why}",
     },
     "close_timeout": {
         "en": "the connection was still open after {timeout} s (status: {status}).",

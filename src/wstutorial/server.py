@@ -111,6 +111,9 @@ class BackgroundServer:
         broadcast(self._server.connections, message)
 
     def start(self) -> BackgroundServer:
+        """Start listening (again, after `stop`, on the same port); returns once listening."""
+        if self.running:
+            return self
         loop.run(self._start(), timeout=START_TIMEOUT)
         _running.add(self)
         return self
