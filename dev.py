@@ -39,10 +39,22 @@ def find_python() -> str:
     sys.exit("wstutorial needs Python 3.11 or newer (websockets 17 does). Install one, then run this again.")
 
 
+def venv_is_incomplete(python: Path = VENV_PYTHON, stamp: Path = STAMP) -> bool:
+    """A first run that stopped half-way leaves a .venv without pip, which every later run would reuse."""
+    if not python.exists() or stamp.exists():
+        return False
+    return subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True).returncode != 0
+
+
 def ensure_venv() -> None:
+    if venv_is_incomplete():
+        print(f"{VENV} is incomplete (an earlier set-up stopped half-way): making it again.", flush=True)
+        shutil.rmtree(VENV)
     if not VENV_PYTHON.exists():
         print(f"Creating the virtual environment in {VENV} ...", flush=True)
-        subprocess.run([find_python(), "-m", "venv", str(VENV)], check=True)
+        if subprocess.run([find_python(), "-m", "venv", str(VENV)]).returncode != 0:
+            shutil.rmtree(VENV, ignore_errors=True)
+            sys.exit("Could not create a virtual environment. On Debian or Ubuntu: sudo apt install python3-venv")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return

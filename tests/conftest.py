@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import socket
 
 import pytest
 
 import wstutorial
+import wstutorial.reruns
 from wstutorial import ChatClient, echo, serve_in_background
 
 
@@ -60,3 +63,24 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def run_cell(monkeypatch):
+    """Run source as a notebook cell would: in ``__main__``, numbered like IPython's executions.
+
+    Returns the cell's namespace; keyword arguments are names the cell can use.
+    """
+    executions = itertools.count(1)
+    running = {"execution": None}
+    monkeypatch.setattr(wstutorial.reruns, "current_execution", lambda: running["execution"])
+
+    def run(source, **names):
+        running["execution"] = next(executions)
+        namespace = {"__name__": "__main__", **names}
+        # ipykernel files each cell's code under a hash of its source, as here.
+        filename = f"/tmp/ipykernel/{hashlib.sha1(source.encode()).hexdigest()[:8]}.py"
+        exec(compile(source, filename, "exec"), namespace)
+        return namespace
+
+    return run

@@ -13,6 +13,7 @@ import pytest
 from websockets.server import ServerProtocol
 
 import wstutorial.chat
+import wstutorial.i18n
 from helpers import wait_until
 from wstutorial import NotConnectedError, echo
 
@@ -356,13 +357,11 @@ client = ChatClient(URL, lang="en")
 """
 
 
-def test_running_the_same_cell_twice_closes_the_earlier_client(echo_server):
+def test_running_the_same_cell_twice_closes_the_earlier_client(echo_server, run_cell):
     clients = []
     try:
         for _ in range(2):
-            namespace = {"__name__": "__main__", "URL": echo_server.url}
-            exec(compile(CHAT_CELL, "<cell>", "exec"), namespace)
-            clients.append(connected(namespace["client"]))
+            clients.append(connected(run_cell(CHAT_CELL, URL=echo_server.url)["client"]))
         first, second = clients
         assert wait_until(lambda: first.state == "closed"), first.status
         assert first.close_code == 1000
@@ -398,3 +397,66 @@ def test_close_returns_even_when_the_server_stopped_reading(chat, monkeypatch):
         assert client.state == "closed"
     finally:
         stalled.close()
+
+
+LOOP_CELL = """
+from wstutorial import ChatClient
+clients = [ChatClient(URL, lang="en") for _ in range(3)]
+"""
+
+
+def test_clients_made_in_one_run_of_a_cell_all_stay_and_a_rerun_replaces_them_all(echo_server, run_cell):
+    first = run_cell(LOOP_CELL, URL=echo_server.url)["clients"]
+    second = []
+    try:
+        assert [connected(client).state for client in first] == ["open"] * 3
+        second = run_cell(LOOP_CELL, URL=echo_server.url)["clients"]
+        assert [connected(client).state for client in second] == ["open"] * 3
+        assert [client.state for client in first] == ["closed"] * 3
+    finally:
+        for client in first + second:
+            client.close()
+
+
+def test_pressing_send_again_while_disconnected_does_not_pile_up_the_status(echo_server, chat):
+    client = connected(chat(echo_server.url, lang="id"))
+    echo_server.stop()
+    assert wait_until(lambda: client.state == "closed")
+    client.input.value = "halo?"
+    for _ in range(3):
+        client.send_button.click()
+    assert client.status.count("Tidak terhubung") == 1, client.status
+    assert "1001" in client.status and client.input.value == "halo?"
+
+
+def test_any_send_failure_from_the_button_shows_on_the_status_line(echo_server, chat, monkeypatch):
+    client = connected(chat(echo_server.url, lang="en"))
+
+    def stuck(text):
+        raise wstutorial.LoopBlockedError("the background event loop is stuck")
+
+    monkeypatch.setattr(client, "send", stuck)
+    client.input.value = "hello"
+    client.send_button.click()
+    assert "stuck" in client.status and client.input.value == "hello"
+
+
+def test_a_long_chat_shows_the_latest_messages_and_keeps_them_all(start_server, chat):
+    async def chatty(websocket):
+        for n in range(wstutorial.chat.SHOWN_MESSAGES + 50):
+            await websocket.send(f"line {n}")
+        await websocket.wait_closed()
+
+    client = connected(chat(start_server(chatty).url, lang="en"))
+    total = wstutorial.chat.SHOWN_MESSAGES + 50
+    assert len(client.wait_for(total)) == total
+    view = client.messages_view.value
+    assert view.count("Message: line") == wstutorial.chat.SHOWN_MESSAGES
+    assert f"line {total - 1}<" in view and "line 0<" not in view
+    assert "50 earlier messages" in view
+
+
+def test_language_names_are_not_case_sensitive_and_errors_are_bilingual():
+    assert wstutorial.i18n.check_language("ID") == "id"
+    with pytest.raises(ValueError, match="harus 'en' atau 'id'"):
+        wstutorial.i18n.check_language("fr")

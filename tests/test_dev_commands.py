@@ -55,3 +55,16 @@ def test_lab_command_serves_the_lessons_in_both_languages(tmp_path):
 def _processes() -> list[str]:
     listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     return listing.splitlines()
+
+
+def test_a_half_made_venv_is_recognised_so_the_next_run_rebuilds_it(tmp_path):
+    sys.path.insert(0, str(ROOT))
+    try:
+        import dev
+    finally:
+        sys.path.remove(str(ROOT))
+    half_made = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(half_made)], check=True)
+    python = half_made / "bin" / "python"
+    assert dev.venv_is_incomplete(python, tmp_path / "no-stamp")
+    assert not dev.venv_is_incomplete(Path(sys.executable), tmp_path / "no-stamp")  # this one has pip

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 
 import pytest
 from websockets.asyncio.client import connect
@@ -56,3 +58,31 @@ def test_loopback_bypass_twice_lists_each_host_once(dead_proxy):
     bypass_proxies_for_loopback()
     assert os.environ["no_proxy"] == os.environ["NO_PROXY"] == once
     assert once.split(",").count("127.0.0.1") == 1
+
+
+LESSON_CELL_UNDER_A_PROXY = """
+import asyncio
+import wstutorial
+from websockets.asyncio.client import connect
+
+async def main(url):
+    async with connect(url) as websocket:
+        await websocket.send("hello")
+        print(await websocket.recv())
+
+with wstutorial.serve_in_background(wstutorial.echo) as server:
+    asyncio.run(main(server.url))
+"""
+
+
+def test_importing_wstutorial_is_enough_for_a_lesson_cell_to_bypass_the_hubs_proxy():
+    proxied = {variable: DEAD_PROXY for variable in PROXY_VARIABLES}
+    environment = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"}
+    result = subprocess.run(
+        [sys.executable, "-c", LESSON_CELL_UNDER_A_PROXY],
+        env={**environment, **proxied},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "Server: hello", result.stderr

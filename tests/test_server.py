@@ -24,6 +24,7 @@ from websockets.uri import parse_uri
 import wstutorial
 from helpers import wait_until
 from wstutorial import PortInUseError, echo, log, serve_in_background
+from wstutorial.closes import close_details
 from wstutorial.loop import get_loop
 from wstutorial.reruns import started_before
 
@@ -465,20 +466,15 @@ server = serve_in_background(cell_handler, port=PORT)
 """
 
 
-def test_running_the_same_cell_twice_replaces_the_earlier_server(free_port):
-    def run_cell():
-        namespace = {"__name__": "__main__", "PORT": free_port}
-        exec(compile(CELL, "<cell>", "exec"), namespace)
-        return namespace["server"]
-
+def test_running_the_same_cell_twice_replaces_the_earlier_server(free_port, run_cell):
     first = second = None
     try:
-        first = run_cell()
+        first = run_cell(CELL, PORT=free_port)["server"]
         with connect(first.url, open_timeout=5, ping_interval=None) as client:
             client.send("one")
             assert client.recv(timeout=5) == "Cell: one"
             # Same fixed port: this only works if the earlier server was stopped and its port freed.
-            second = run_cell()
+            second = run_cell(CELL, PORT=free_port)["server"]
             with pytest.raises(ConnectionClosedOK) as closed:
                 client.recv(timeout=5)
         assert closed.value.rcvd.code == 1001
@@ -523,7 +519,7 @@ def test_nothing_is_printed_from_the_server_thread_whatever_clients_do(start_ser
     assert capfd.readouterr() == ("", "")
 
 
-def test_a_stopped_server_leaves_the_re_run_registry():
+def test_a_stopped_server_leaves_the_re_run_registry(run_cell):
     # cell_keys on the same line as the call: the keys serve_in_background filed the server under.
     cell = (
         "from wstutorial import serve_in_background\n"
@@ -533,9 +529,9 @@ def test_a_stopped_server_leaves_the_re_run_registry():
         "server = serve_in_background(registered_handler); "
         "keys = cell_keys('server', depth=0, notebook_name='registered_handler')\n"
     )
-    namespace = {"__name__": "__main__"}
-    exec(compile(cell, "<cell>", "exec"), namespace)
+    namespace = run_cell(cell)
     server, keys = namespace["server"], namespace["keys"]
+    run_cell("")  # a later execution: from there, the server counts as started before
     try:
         assert started_before(keys) == [server]
     finally:
@@ -554,21 +550,17 @@ server = serve_in_background(busy_port_handler, port=PORT)
 """
 
 
-def test_re_running_a_cell_on_a_busy_port_keeps_the_earlier_server():
+def test_re_running_a_cell_on_a_busy_port_keeps_the_earlier_server(run_cell):
     first = None
     try:
-        namespace = {"__name__": "__main__", "PORT": 0}
-        exec(compile(BUSY_PORT_CELL, "<cell>", "exec"), namespace)
-        first = namespace["server"]
+        first = run_cell(BUSY_PORT_CELL, PORT=0)["server"]
         with socket.socket() as foreign:
             foreign.bind(("127.0.0.1", 0))
             foreign.listen()
             busy = foreign.getsockname()[1]
-            namespace = {"__name__": "__main__", "PORT": busy}
             with pytest.raises(PortInUseError) as error:
-                exec(compile(BUSY_PORT_CELL, "<cell>", "exec"), namespace)
+                run_cell(BUSY_PORT_CELL, PORT=busy)
         assert str(busy) in str(error.value)
-        assert "server" not in namespace
         # The new server is started first; the earlier one is stopped only once that worked.
         assert first.running
         assert first in wstutorial.running_servers()
@@ -602,3 +594,47 @@ def test_start_on_a_running_server_changes_nothing(echo_server):
     echo_server.start()
     assert echo_server.port == port
     assert round_trip(echo_server.url, "still") == "Server: still"
+
+
+FACTORY_CELLS = (
+    """
+from wstutorial import serve_in_background
+
+def make_handler(name):
+    async def handler(websocket):
+        async for message in websocket:
+            await websocket.send(f"{name}: {message}")
+    return handler
+""",
+    "alice = serve_in_background(make_handler('Alice'))",
+    "bob = serve_in_background(make_handler('Bob'))",
+)
+
+
+def test_servers_from_one_handler_factory_in_different_cells_coexist(run_cell):
+    namespace = run_cell(FACTORY_CELLS[0])
+    alice = run_cell(FACTORY_CELLS[1], **namespace)["alice"]
+    bob = run_cell(FACTORY_CELLS[2], **namespace)["bob"]
+    try:
+        assert alice.running and bob.running
+        assert round_trip(alice.url, "hi") == "Alice: hi"
+        assert round_trip(bob.url, "hi") == "Bob: hi"
+    finally:
+        alice.stop()
+        bob.stop()
+
+
+def test_servers_started_in_one_loop_of_one_cell_all_keep_running(run_cell):
+    servers = run_cell("from wstutorial import echo, serve_in_background\n"
+                       "servers = [serve_in_background(echo) for _ in range(3)]")["servers"]
+    try:
+        assert [server.running for server in servers] == [True] * 3
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_a_dropped_connection_is_described_in_the_learners_language():
+    dropped = ConnectionClosedError(None, None)
+    assert close_details(dropped, "id") == {"code": "1006", "reason": " (tanpa frame penutup)"}
+    assert close_details(dropped, "en") == {"code": "1006", "reason": " (no close frame)"}

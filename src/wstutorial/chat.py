@@ -9,6 +9,7 @@ setting traits, which ipykernel sends safely from any thread.
 from __future__ import annotations
 
 import asyncio
+import collections
 import html
 import reprlib
 import threading
@@ -26,6 +27,7 @@ from .logs import LogToList
 OPEN_TIMEOUT = 10.0
 SEND_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 2.0
+SHOWN_MESSAGES = 200  # the widget shows the latest; `messages` keeps them all
 
 
 class NotConnectedError(ConnectionError):
@@ -50,6 +52,8 @@ class ChatClient:
         self.close_code: int | None = None
         self.close_reason = ""
         self._websocket: ClientConnection | None = None
+        self._connection_status = ""  # how the connection is, apart from notes about a send
+        self._shown: collections.deque[str] = collections.deque(maxlen=SHOWN_MESSAGES)
         self._settled = threading.Event()  # the connection attempt is over, one way or another
         self._changed = threading.Condition()
 
@@ -68,7 +72,8 @@ class ChatClient:
         self.send_button.on_click(lambda _button: self._send_from_widget())
         self.input.on_msg(self._on_input_event)
 
-        self._set_status(t("connecting", self.lang, url=url))
+        self._connection_status = t("connecting", self.lang, url=url)
+        self._set_status(self._connection_status)
         keys = reruns.cell_keys("client", depth=1)
         for earlier in reruns.started_before(keys):
             earlier.close()
@@ -86,11 +91,12 @@ class ChatClient:
     def send(self, text: str | bytes) -> None:
         """Send one message, as typing it and pressing Send does. Raises if it cannot be sent."""
         if not self._settled.wait(self.open_timeout + 1) or self._websocket is None:
-            raise NotConnectedError(t("send_failed", self.lang, text=reprlib.repr(text), why=self.status))
+            why = self._connection_status
+            raise NotConnectedError(t("send_failed", self.lang, text=reprlib.repr(text), why=why))
         try:
             loop.run(self._websocket.send(text), timeout=SEND_TIMEOUT)
         except ConnectionClosed as closed:
-            why = t("closed", self.lang, **close_details(closed))
+            why = t("closed", self.lang, **close_details(closed, self.lang))
             raise NotConnectedError(t("send_failed", self.lang, text=reprlib.repr(text), why=why)) from None
 
     def wait_for(self, count: int, timeout: float = 5) -> list[str | bytes]:
@@ -165,12 +171,17 @@ class ChatClient:
 
     def _receive(self, message: str | bytes) -> None:
         line = t("message", self.lang, text=message if isinstance(message, str) else repr(message))
-        self.messages_view.value += f"<div>{html.escape(line)}</div>"
+        self._shown.append(f"<div>{html.escape(line)}</div>")
+        hidden = len(self.messages) + 1 - len(self._shown)
+        # Each update sends the whole view to the browser: keep it bounded in a long chat.
+        earlier = f"<div><i>{html.escape(t('earlier_messages', self.lang, count=hidden))}</i></div>"
+        self.messages_view.value = (earlier if hidden else "") + "".join(self._shown)
         with self._changed:
             self.messages.append(message)
             self._changed.notify_all()
 
     def _settle(self, state: str, status: str) -> None:
+        self._connection_status = status
         self._set_status(status)
         with self._changed:
             self.state = state
@@ -202,11 +213,11 @@ class ChatClient:
         if not text:
             return
         if self.state != "open":
-            self._set_status(t("not_connected_kept", self.lang, state=self.status))
+            self._set_status(t("not_connected_kept", self.lang, state=self._connection_status))
             return
         try:
             self.send(text)
-        except (NotConnectedError, TimeoutError) as error:
+        except Exception as error:  # a button's error would only reach JupyterLab's log console
             self._set_status(t("error", self.lang, error=error))  # the text stays in the box
         else:
             self.input.value = ""

@@ -16,9 +16,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "placeholder": {"en": "Type your message...", "id": "Ketik pesan..."},
     "send": {"en": "Send", "id": "Kirim"},
     "message": {"en": "Message: {text}", "id": "Pesan: {text}"},
+    "earlier_messages": {
+        "en": "… {count} earlier messages (all are in client.messages)",
+        "id": "… {count} pesan sebelumnya (semuanya ada di client.messages)",
+    },
+    "no_close_frame": {"en": "no close frame", "id": "tanpa frame penutup"},
     "chat_repr": {
-        "en": "Chat widget for {url} (open this notebook in JupyterLab to use it)",
-        "id": "Widget obrolan untuk {url} (buka notebook ini di JupyterLab untuk memakainya)",
+        "en": "Chat widget for {url}: run this cell in JupyterLab to use it",
+        "id": "Widget obrolan untuk {url}: jalankan sel ini di JupyterLab untuk memakainya",
     },
     # Connection status, as the widget shows it.
     "connecting": {"en": "Connecting to {url}…", "id": "Menghubungkan ke {url}…"},
@@ -223,9 +228,10 @@ def get_language() -> str:
 
 
 def check_language(lang: str) -> str:
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
-    return lang
+    """`lang` as one of LANGUAGES ("ID" is "id"); a clear error in both languages otherwise."""
+    if str(lang).lower() not in LANGUAGES:
+        raise ValueError(f"lang must be 'en' or 'id', not {lang!r} / lang harus 'en' atau 'id', bukan {lang!r}")
+    return str(lang).lower()
 
 
 def t(key: str, lang: str | None = None, **values: object) -> str:
