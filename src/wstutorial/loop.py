@@ -52,11 +52,6 @@ def get_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-    """Schedule `coro` on the background loop; return a thread-safe future."""
-    return asyncio.run_coroutine_threadsafe(coro, get_loop())
-
-
 def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     """Run `coro` on the background loop and block until it finishes (cancelled after `timeout`).
 

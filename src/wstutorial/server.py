@@ -198,7 +198,7 @@ def serve_in_background(
     server = BackgroundServer(handler, host, port, options)
     defined_in_notebook = getattr(handler, "__module__", None) == "__main__"
     keys = reruns.cell_keys("server", depth=1, notebook_name=_name(handler) if defined_in_notebook else None)
-    earlier = [s for s in reruns.started_before(keys) if isinstance(s, BackgroundServer) and s.running]
+    earlier = [s for s in reruns.started_before(keys) if s.running]  # keys name their kind: all servers
     for old in earlier:
         if port and old.port == port:
             old.stop()  # the new server needs this very port
