@@ -61,7 +61,7 @@ def ensure_venv() -> None:
     print("Installing wstutorial and its dependencies into .venv ...", flush=True)
     pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[test,bench]"], check=True)
     STAMP.write_text(wanted)
 
 

@@ -234,6 +234,20 @@ def check_language(lang: str) -> str:
     return str(lang).lower()
 
 
+def add_messages(messages: dict[str, dict[str, str]]) -> None:
+    """Add a lesson module's own sentences; each needs both languages and a key no one else uses.
+
+    Modules that belong to one lesson (frames, rpc, security ...) keep their sentences beside their
+    logic and register them at import, so the shared table above stays the foundation's.
+    """
+    for key, texts in messages.items():
+        if key in MESSAGES:
+            raise ValueError(f"message key {key!r} is already defined")
+        if set(texts) != set(LANGUAGES):
+            raise ValueError(f"message {key!r} needs exactly {LANGUAGES}, has {sorted(texts)}")
+    MESSAGES.update(messages)
+
+
 def t(key: str, lang: str | None = None, **values: object) -> str:
     """The message `key` in `lang` (default: the chosen language), filled with `values`."""
     return MESSAGES[key][lang or _language].format(**values)
