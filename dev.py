@@ -104,7 +104,20 @@ def regenerate(args: list[str]) -> int:
 
 
 def bench(args: list[str]) -> int:
-    return subprocess.call([sys.executable, str(ROOT / "benchmarks" / "foundation.py"), *args], cwd=ROOT)
+    """Every benchmark in turn; or one by name (`bench servers`, `bench foundation`) with its options.
+
+    Notebook paths alone (`bench x.ipynb ...`) go to foundation.py, which times their Run All.
+    """
+    scripts = {name: ROOT / "benchmarks" / f"{name}.py" for name in ("servers", "foundation")}
+    if args and args[0] in scripts:
+        return subprocess.call([sys.executable, str(scripts[args[0]]), *args[1:]], cwd=ROOT)
+    if args:
+        return subprocess.call([sys.executable, str(scripts["foundation"]), *args], cwd=ROOT)
+    status = 0
+    for script in scripts.values():
+        status = subprocess.call([sys.executable, str(script)], cwd=ROOT) or status
+        print(flush=True)
+    return status
 
 
 if __name__ == "__main__":
