@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -16,6 +18,8 @@ import wstutorial.chat
 import wstutorial.i18n
 from helpers import wait_until
 from wstutorial import NotConnectedError, echo
+from wstutorial.backoff import Backoff
+from wstutorial.reliable import PROTOCOL, AckingEcho
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -460,3 +464,156 @@ def test_language_names_are_not_case_sensitive_and_errors_are_bilingual():
     assert wstutorial.i18n.check_language("ID") == "id"
     with pytest.raises(ValueError, match="harus 'en' atau 'id'"):
         wstutorial.i18n.check_language("fr")
+
+
+# Reconnecting (lesson 05): ChatClient(url, reconnect=True or a Backoff).
+
+@pytest.fixture
+def refused_url():
+    """A URL where connecting is refused: the port is bound but not listening, and ours for the
+    whole test (a port merely found free could be taken by another server meanwhile)."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield f"ws://127.0.0.1:{bound.getsockname()[1]}"
+
+
+def fast():
+    """A schedule for tests: the first retry within 0.05 s, never more than 0.4 s apart."""
+    return Backoff(first_delay=0.05, factor=2, max_delay=0.4)
+
+
+def test_a_reconnecting_client_comes_back_after_a_restart_and_sends_what_waited(echo_server, chat):
+    client = connected(chat(echo_server.url, lang="en", reconnect=fast()))
+    client.send("one")
+    assert client.wait_for(1) == ["Server: one"]
+    echo_server.stop()
+    assert client.wait_state("reconnecting") == "reconnecting"
+    assert re.fullmatch(r"Connection closed: code 1001\. Reconnecting in \d+\.\d s \(attempt 1\)", client.status)
+    client.send("two")  # no error: it waits in the outbox
+    assert client.pending == ["two"]
+    assert wait_until(lambda: "1 waiting in the outbox" in client.status), client.status
+    echo_server.start()
+    assert client.wait_for(2, timeout=10) == ["Server: one", "Server: two"]
+    assert client.state == "open" and client.pending == []
+    assert client.reliable is False  # the article's server does not acknowledge
+
+
+def test_the_reconnecting_status_in_indonesian(refused_url, chat):
+    client = chat(refused_url, lang="id", reconnect=fast())
+    client.wait_state("reconnecting")
+    assert "tidak ada yang mendengarkan" in client.status
+    assert re.search(r"Menyambung ulang dalam \d+,\d detik \(percobaan \d+\)$", client.status), client.status
+
+
+def test_attempts_count_up_while_nothing_listens_and_each_wait_stays_within_the_schedule(refused_url, chat):
+    backoff = fast()
+    client = chat(refused_url, lang="en", reconnect=backoff)
+    assert wait_until(lambda: backoff.attempt >= 4, timeout=10), client.status
+    delays = [float(d) for d in re.findall(r"Reconnecting in (\d+\.\d) s", client.status)]
+    assert delays and 0 <= delays[0] <= 0.4
+    assert client.state == "reconnecting"
+
+
+def test_close_while_reconnecting_stops_trying(refused_url, chat):
+    backoff = fast()
+    client = chat(refused_url, lang="en", reconnect=backoff)
+    client.wait_state("reconnecting")
+    started = time.monotonic()
+    client.close()
+    assert time.monotonic() - started < 3
+    assert client.state == "closed"
+    attempts = backoff.attempt
+    time.sleep(0.5)
+    assert backoff.attempt == attempts
+    with pytest.raises(NotConnectedError):
+        client.send("too late")
+
+
+def test_close_while_connected_closes_with_1000_and_does_not_reconnect(echo_server, chat):
+    client = connected(chat(echo_server.url, lang="en", reconnect=fast()))
+    client.close()
+    assert client.state == "closed" and client.close_code == 1000
+    assert client.status == "Connection closed: code 1000"
+    assert wait_until(lambda: len(echo_server.connections) == 0)
+    time.sleep(0.3)  # longer than the first wait of the schedule: no new connection came
+    assert client.state == "closed" and len(echo_server.connections) == 0
+
+
+def test_a_reconnecting_client_does_not_retry_what_cannot_get_better(start_server, chat):
+    def forbid(connection, request):
+        return connection.respond(403, "no")
+
+    server = start_server(echo, process_request=forbid)
+    client = chat(server.url, lang="en", reconnect=fast())
+    assert client.wait_state("error", "reconnecting") == "error"
+    assert "HTTP 403" in client.status
+    bad = chat("http://example", lang="en", reconnect=fast())
+    assert bad.wait_state("error", "reconnecting") == "error"
+
+
+def test_a_reconnecting_client_retries_a_server_that_is_temporarily_unavailable(start_server, chat):
+    def unavailable(connection, request):
+        return connection.respond(503, "busy")
+
+    server = start_server(echo, process_request=unavailable)
+    client = chat(server.url, lang="en", reconnect=fast())
+    assert client.wait_state("error", "reconnecting") == "reconnecting"
+    assert "HTTP 503" in client.status
+
+
+async def stops_answering(websocket):
+    await websocket.send("hello, then silence")
+    websocket.transport.pause_reading()  # a frozen peer: it reads nothing, so it never answers a ping
+    await websocket.wait_closed()
+
+
+def test_keepalive_finds_a_server_that_stopped_answering_and_reconnects(start_server, chat):
+    server = start_server(stops_answering, ping_interval=None, close_timeout=0.2)
+    client = chat(server.url, lang="en", reconnect=fast(), ping_interval=0.2, ping_timeout=0.2)
+    assert client.wait_for(1) == ["hello, then silence"]
+    # It notices after about ping_interval + ping_timeout, then connects again and is greeted again.
+    assert client.wait_for(2, timeout=10) == ["hello, then silence"] * 2
+    assert client.close_code == 1011 and client.close_reason == "keepalive ping timeout"
+
+
+def test_send_button_while_reconnecting_puts_the_message_in_the_outbox_and_clears_the_box(refused_url, chat):
+    client = chat(refused_url, lang="en", reconnect=fast())
+    client.wait_state("reconnecting")
+    client.input.value = "later"
+    client.send_button.click()
+    assert client.input.value == ""
+    assert client.pending == ["later"]
+
+
+def test_a_reconnecting_client_sends_text_only(echo_server, chat):
+    client = chat(echo_server.url, lang="en", reconnect=fast())
+    with pytest.raises(TypeError, match="sends text"):
+        client.send(b"\x00")
+
+
+def test_with_an_acknowledging_server_the_client_speaks_the_protocol(start_server, chat):
+    handler = AckingEcho()
+    server = start_server(handler, subprotocols=[PROTOCOL])
+    client = connected(chat(server.url, lang="en", reconnect=fast()))
+    assert client.reliable is True
+    client.send("hi")
+    assert client.wait_for(1) == ["Server: hi"]
+    assert "Message: Server: hi" in client.messages_view.value
+    assert handler.processed == [(client.client_id, 1, "hi")]
+
+
+async def acknowledges_twice(websocket):
+    async for raw in websocket:
+        message = json.loads(raw)
+        for _ in range(2):
+            await websocket.send(json.dumps({"ack": message["id"], "text": f"Server: {message['text']}"}))
+
+
+def test_an_acknowledgement_that_arrives_twice_is_shown_once(start_server, chat):
+    server = start_server(acknowledges_twice, subprotocols=[PROTOCOL])
+    client = connected(chat(server.url, lang="en", reconnect=fast()))
+    client.send("once")
+    client.send("twice?")
+    assert client.wait_for(2) == ["Server: once", "Server: twice?"]
+    assert wait_until(lambda: client.duplicates_dropped == 2)
+    assert client.messages == ["Server: once", "Server: twice?"]

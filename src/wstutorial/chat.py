@@ -4,6 +4,10 @@ A text box ("Type your message..."), a Send button (Enter sends too), and a list
 messages shown as ``Message: ...``, like the article's page, plus a line that tells how the
 connection is doing. The connection lives on the helper's background loop; widgets are updated by
 setting traits, which ipykernel sends safely from any thread.
+
+By default it is the article's page: one connection, and a closed connection stays closed (lesson 01
+shows that). ``reconnect=True`` (lesson 05) makes it reconnect with backoff and keep what is sent
+in an outbox; with a server that speaks `reliable.PROTOCOL` nothing is lost or duplicated.
 """
 
 from __future__ import annotations
@@ -11,23 +15,44 @@ from __future__ import annotations
 import asyncio
 import collections
 import html
+import json
 import reprlib
 import threading
+import time
 from typing import Any
 
 import ipywidgets as widgets
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.client import process_exception
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from . import loop, reruns
+from .backoff import Backoff
 from .closes import close_details, close_values
-from .i18n import check_language, get_language, t
+from .i18n import add_messages, check_language, get_language, t
 from .logs import LogToList
+from .reliable import PROTOCOL, Outbox, new_client_id, with_client_id
 
 OPEN_TIMEOUT = 10.0
 SEND_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 2.0
 SHOWN_MESSAGES = 200  # the widget shows the latest; `messages` keeps them all
+PING_INTERVAL = 20.0  # websockets' defaults: a silent peer is found within ping_interval + ping_timeout
+PING_TIMEOUT = 20.0
+
+add_messages(
+    {
+        "reconnect_status": {"en": "{why}. {next}", "id": "{why}. {next}"},
+        "waiting_in_outbox": {
+            "en": " · {count} waiting in the outbox",
+            "id": " · {count} menunggu di kotak keluar",
+        },
+        "wait_state_timeout": {
+            "en": "the client did not reach {wanted} within {timeout} s (status: {status}).",
+            "id": "klien tidak mencapai {wanted} dalam {timeout} detik (status: {status}).",
+        },
+    }
+)
 
 
 class NotConnectedError(ConnectionError):
@@ -40,12 +65,39 @@ class ChatClient:
     It displays itself when created in a notebook. ``send`` is what typing and pressing Send does;
     ``messages`` holds what arrived, in order; ``wait_for(n)`` blocks until n messages are there.
     Created again from the same notebook cell, it closes the client that cell made before.
+
+    ``reconnect=True`` (or a `Backoff`) makes it come back after a dropped connection: ``send``
+    then never fails for being disconnected, it queues in an outbox (``pending``) instead; the
+    status line says "Reconnecting in 2.1 s (attempt 3)". A server that accepts the subprotocol
+    `reliable.PROTOCOL` acknowledges each message, so nothing is lost or shown twice.
     """
 
-    def __init__(self, url: str, lang: str | None = None, *, open_timeout: float = OPEN_TIMEOUT):
+    def __init__(
+        self,
+        url: str,
+        lang: str | None = None,
+        *,
+        open_timeout: float = OPEN_TIMEOUT,
+        reconnect: bool | Backoff = False,
+        ping_interval: float | None = PING_INTERVAL,
+        ping_timeout: float | None = PING_TIMEOUT,
+    ):
         self.url = url
         self.lang = check_language(lang) if lang is not None else get_language()
         self.open_timeout = open_timeout
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        # reconnect=True uses the default schedule; a Backoff(...) chooses another one.
+        self.backoff: Backoff | None = (
+            reconnect if isinstance(reconnect, Backoff) else Backoff() if reconnect else None
+        )
+        self.reliable = False  # whether the server acknowledges messages (it chose PROTOCOL)
+        self.client_id = new_client_id()
+        self.duplicates_dropped = 0  # acknowledgements seen twice, not shown twice
+        self._outbox = Outbox()
+        self._wake_sender = asyncio.Event()
+        self._stopping = False
+        self._reconnect_status = ""
         self.messages: list[str | bytes] = []
         self.log: list[str] = []  # what websockets had to say about this connection
         self.state = "connecting"
@@ -89,7 +141,21 @@ class ChatClient:
         return self.status_label.value
 
     def send(self, text: str | bytes) -> None:
-        """Send one message, as typing it and pressing Send does. Raises if it cannot be sent."""
+        """Send one message, as typing it and pressing Send does. Raises if it cannot be sent.
+
+        A reconnecting client puts the message in its outbox and returns at once, connected or not;
+        it leaves the outbox when the server acknowledges it (or, with a server that does not
+        acknowledge, once it is written to the connection).
+        """
+        if self.backoff is not None:
+            if not isinstance(text, str):
+                raise TypeError(t("reliable_text_only", self.lang, kind=type(text).__name__))
+            if self.state in ("closed", "error"):
+                raise NotConnectedError(
+                    t("send_failed", self.lang, text=reprlib.repr(text), why=self._connection_status)
+                )
+            loop.run(self._enqueue(text), timeout=SEND_TIMEOUT)
+            return
         if not self._settled.wait(self.open_timeout + 1) or self._websocket is None:
             why = self._connection_status
             raise NotConnectedError(t("send_failed", self.lang, text=reprlib.repr(text), why=why))
@@ -110,6 +176,24 @@ class ChatClient:
         why = t("wait_timeout", self.lang, got=len(self.messages), want=count, timeout=timeout,
                 status=self.status)
         raise (NotConnectedError(why) if done else TimeoutError(why))
+
+    def wait_state(self, *states: str, timeout: float = 5) -> str:
+        """Block until ``state`` is one of `states` (e.g. "open", "reconnecting"); return it."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.state in states, timeout):
+                raise TimeoutError(t("wait_state_timeout", self.lang, wanted=" / ".join(states),
+                                     timeout=timeout, status=self.status))
+            return self.state
+
+    @property
+    def pending(self) -> list[str]:
+        """A reconnecting client's messages not acknowledged yet (or not sent yet), oldest first."""
+        return loop.run(self._pending(), timeout=SEND_TIMEOUT)
+
+    @property
+    def resent(self) -> int:
+        """How many messages a reconnecting client has sent again after reconnections."""
+        return self._outbox.resent
 
     def wait_closed(self, timeout: float = 5) -> int | None:
         """Block until the connection has closed (or failed); return its close code."""
@@ -137,6 +221,11 @@ class ChatClient:
         return asyncio.create_task(self._run())
 
     async def _shutdown(self) -> None:
+        self._stopping = True
+        if self.backoff is not None:  # the runner closes its connection itself, then stops trying
+            self._runner.cancel()
+            await asyncio.wait([self._runner])
+            return
         if self._websocket is not None:
             try:
                 async with asyncio.timeout(CLOSE_TIMEOUT):
@@ -147,6 +236,9 @@ class ChatClient:
         await asyncio.wait([self._runner])  # its last words set the state and the status line
 
     async def _run(self) -> None:
+        if self.backoff is not None:
+            await self._run_reconnecting(self.backoff)
+            return
         try:
             self._websocket = await connect(
                 self.url, open_timeout=self.open_timeout, logger=LogToList(self.log)
@@ -168,6 +260,105 @@ class ChatClient:
             self.close_reason = self._websocket.close_reason or ""
             closed = close_values(self.close_code, self.close_reason)
             self._settle("closed", t("closed", self.lang, **closed))
+
+    async def _run_reconnecting(self, backoff: Backoff) -> None:
+        """Connect, talk until the connection ends, wait as `backoff` says, and again, until close()."""
+        url = with_client_id(self.url, self.client_id)
+        why = t("closed_while_connecting", self.lang)  # what the status says if close() comes first
+        try:
+            while True:
+                try:
+                    websocket = await connect(
+                        url, open_timeout=self.open_timeout, subprotocols=[PROTOCOL],
+                        ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
+                        close_timeout=CLOSE_TIMEOUT, logger=LogToList(self.log),
+                    )
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    if process_exception(error) is not None:  # websockets' own rule: retrying won't help
+                        self._settle("error", t("error", self.lang, error=self._explain(error)))
+                        return
+                    why = t("error", self.lang, error=self._explain(error))
+                else:
+                    opened = time.monotonic()
+                    try:
+                        await self._talk(websocket)
+                    finally:
+                        # Ours if we closed first (1011 when keepalive gave up), else the server's.
+                        frame = websocket.protocol.close_sent or websocket.protocol.close_rcvd
+                        self.close_code = frame.code if frame else websocket.close_code
+                        self.close_reason = frame.reason if frame else websocket.close_reason or ""
+                        why = t("closed", self.lang, **close_values(self.close_code, self.close_reason))
+                    backoff.connection_lasted(time.monotonic() - opened)
+                delay = backoff.next_delay()
+                self._reconnect_status = t("reconnect_status", self.lang, why=why.rstrip("."),
+                                           next=backoff.status(delay, self.lang))
+                self._settle("reconnecting", self._reconnect_status + self._waiting())
+                await asyncio.sleep(delay)
+        except asyncio.CancelledError:  # close() was called
+            self._settle("closed", why)
+            raise
+
+    async def _talk(self, websocket: ClientConnection) -> None:
+        """One connection: send the outbox (again, from the oldest unacknowledged), receive, until it ends."""
+        self._websocket = websocket
+        self.reliable = websocket.subprotocol == PROTOCOL
+        self._outbox.rewind()
+        self._settle("open", t("connected", self.lang, url=self.url))
+        sender = asyncio.create_task(self._send_outbox(websocket))
+        try:
+            async for message in websocket:
+                self._receive_envelope(message) if self.reliable else self._receive(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            sender.cancel()
+            await asyncio.wait([sender])
+            if self._stopping:  # close() was called: close this connection properly (1000)
+                await _close_or_abort(websocket)
+            self._websocket = None
+
+    async def _send_outbox(self, websocket: ClientConnection) -> None:
+        while True:
+            envelope = self._outbox.next_unsent()
+            if envelope is None:
+                self._wake_sender.clear()
+                await self._wake_sender.wait()
+                continue
+            try:
+                await websocket.send(envelope.to_json() if self.reliable else envelope.text)
+            except ConnectionClosed:
+                return  # the next connection sends it again
+            if not self.reliable:
+                self._outbox.ack(envelope.id)  # no acknowledgement will come: it has left
+
+    async def _enqueue(self, text: str) -> None:
+        self._outbox.add(text)
+        self._wake_sender.set()
+        if self.state == "reconnecting":
+            self._set_status(self._reconnect_status + self._waiting())
+
+    async def _pending(self) -> list[str]:
+        return [envelope.text for envelope in self._outbox.pending]
+
+    def _waiting(self) -> str:
+        count = len(self._outbox)
+        return t("waiting_in_outbox", self.lang, count=count) if count else ""
+
+    def _receive_envelope(self, raw: str | bytes) -> None:
+        """A message under PROTOCOL: an acknowledgement seen before is dropped, not shown twice."""
+        try:
+            envelope = json.loads(raw)
+            ack, text = envelope.get("ack"), envelope.get("text")
+        except (ValueError, TypeError, AttributeError):
+            self._receive(raw)  # not an envelope: show it as it came
+            return
+        if ack is not None and not self._outbox.ack(ack):
+            self.duplicates_dropped += 1
+            return
+        if text is not None:
+            self._receive(text)
 
     def _receive(self, message: str | bytes) -> None:
         line = t("message", self.lang, text=message if isinstance(message, str) else repr(message))
@@ -212,7 +403,7 @@ class ChatClient:
         text = self.input.value
         if not text:
             return
-        if self.state != "open":
+        if self.state != "open" and (self.backoff is None or self.state in ("closed", "error")):
             self._set_status(t("not_connected_kept", self.lang, state=self._connection_status))
             return
         try:
@@ -221,6 +412,14 @@ class ChatClient:
             self._set_status(t("error", self.lang, error=error))  # the text stays in the box
         else:
             self.input.value = ""
+
+
+async def _close_or_abort(websocket: ClientConnection) -> None:
+    try:
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            await websocket.close()
+    except TimeoutError:  # the server stopped reading: even the close frame cannot leave
+        websocket.transport.abort()
 
 
 def _display_in_notebook(client: ChatClient) -> None:
