@@ -539,6 +539,28 @@ def test_a_stopped_server_leaves_the_re_run_registry(run_cell):
     assert started_before(keys) == []
 
 
+
+def test_a_server_restarted_by_hand_is_still_replaced_when_its_cell_runs_again(run_cell):
+    cell = (
+        "from wstutorial import serve_in_background\n"
+        "async def restarted_handler(websocket):\n"
+        "    await websocket.wait_closed()\n"
+        "server = serve_in_background(restarted_handler)\n"
+    )
+    first = run_cell(cell)["server"]
+    try:
+        run_cell("server.stop()\nserver.start()\n", server=first)  # as a lesson restarting its server does
+        assert first.running
+        second = run_cell(cell)["server"]
+        try:
+            assert not first.running
+            assert second.running
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+
+
 BUSY_PORT_CELL = """
 from wstutorial import serve_in_background
 

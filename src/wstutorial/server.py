@@ -18,7 +18,7 @@ import contextvars
 import errno
 import inspect
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
@@ -143,6 +143,7 @@ class BackgroundServer:
         self.port = port
         self._server: Server | None = None
         self._logger = LogToList(self.log)
+        self._rerun_keys: list[Hashable] = []  # the notebook cell that made it, if any
 
     @property
     def url(self) -> str:
@@ -182,6 +183,7 @@ class BackgroundServer:
             return self
         loop.run(self._start(), timeout=START_TIMEOUT)
         _running.add(self)
+        reruns.remember(self._rerun_keys, self)  # restarted by hand, it is still its cell's server
         return self
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
@@ -265,6 +267,7 @@ def serve_in_background(
     server = BackgroundServer(handler, host, port, options)
     defined_in_notebook = getattr(handler, "__module__", None) == "__main__"
     keys = reruns.cell_keys("server", depth=1, notebook_name=_name(handler) if defined_in_notebook else None)
+    server._rerun_keys = keys
     earlier = [s for s in reruns.started_before(keys) if s.running]  # keys name their kind: all servers
     for old in earlier:
         if port and old.port == port:
@@ -274,7 +277,6 @@ def serve_in_background(
         if old.running:
             old.stop()
         server.log.append(t("replaced", name=_name(old.handler), url=old.url))
-    reruns.remember(keys, server)
     return server
 
 
