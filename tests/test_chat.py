@@ -8,10 +8,12 @@ import json
 import logging
 import re
 import socket
+import ssl
 import threading
 import time
 
 import pytest
+import trustme
 from websockets.server import ServerProtocol
 
 import wstutorial.chat
@@ -617,3 +619,125 @@ def test_an_acknowledgement_that_arrives_twice_is_shown_once(start_server, chat)
     assert client.wait_for(2) == ["Server: once", "Server: twice?"]
     assert wait_until(lambda: client.duplicates_dropped == 2)
     assert client.messages == ["Server: once", "Server: twice?"]
+
+
+# wss:// (lesson 07): ChatClient(url, ssl=context) with a local authority made by trustme.
+
+@pytest.fixture(scope="module")
+def ca():
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def server_context(ca):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    return context
+
+
+@pytest.fixture(scope="module")
+def trusting(ca):
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return context
+
+
+@pytest.mark.parametrize("reconnect", [False, True], ids=["once", "reconnecting"])
+def test_a_client_given_the_local_authority_talks_over_wss(
+    start_server, server_context, trusting, chat, reconnect
+):
+    server = start_server(echo, ssl=server_context)
+    client = connected(chat(server.url, lang="en", ssl=trusting, reconnect=fast() if reconnect else False))
+    assert client.status == f"Connected to WebSocket server {server.url}"
+    assert client.status.startswith("Connected to WebSocket server wss://")
+    client.send("hello")
+    assert client.wait_for(1) == ["Server: hello"]
+
+
+UNTRUSTED = {  # what the status line starts with, and what pressing Send then adds
+    "en": ("Error: The client refused the server's certificate: no authority it trusts signed it",
+           "was not sent"),
+    "id": ("Kesalahan: Klien menolak sertifikat server: tidak ada otoritas yang dipercayainya",
+           "belum terkirim"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_an_untrusted_certificate_is_explained_and_the_client_ends_cleanly(
+    start_server, server_context, trusting, chat, lang
+):
+    server = start_server(echo, ssl=server_context)
+    client = chat(server.url, lang=lang)  # no ssl=: only the system's authorities, not ours
+    assert client.wait_state("error", "open") == "error"
+    explained, not_sent = UNTRUSTED[lang]
+    assert client.status.startswith(explained), client.status
+    assert "CERTIFICATE_VERIFY_FAILED" in client.status and "ca.configure_trust(context)" in client.status
+    with pytest.raises(NotConnectedError):
+        client.send("hello")
+    client.input.value = "keep me"
+    client.send_button.click()
+    assert client.input.value == "keep me" and not_sent in client.status.lower()
+    started = time.monotonic()
+    client.close()  # nothing is open: it returns at once, and the explanation stays on the status line
+    assert time.monotonic() - started < 1
+    assert client.state == "error" and explained.split(": ", 1)[1] in client.status
+    # The server was not hurt: a client that trusts the authority gets its answer.
+    trusted = connected(chat(server.url, lang=lang, ssl=trusting))
+    trusted.send("hello")
+    assert trusted.wait_for(1) == ["Server: hello"]
+
+
+def test_a_reconnecting_client_does_not_retry_an_untrusted_certificate(start_server, server_context, chat):
+    server = start_server(echo, ssl=server_context)
+    client = chat(server.url, lang="en", reconnect=fast())
+    # The certificate and the context stay the same: every attempt would fail the same way.
+    assert client.wait_state("error", "reconnecting") == "error"
+    assert "no authority it trusts signed it" in client.status
+    client.close()
+    assert client.state == "error" and "no authority it trusts signed it" in client.status
+
+
+def test_a_reconnecting_client_over_wss_comes_back_with_the_same_context(
+    start_server, server_context, trusting, chat
+):
+    server = start_server(echo, ssl=server_context)
+    client = connected(chat(server.url, lang="en", ssl=trusting, reconnect=fast()))
+    client.send("one")
+    assert client.wait_for(1) == ["Server: one"]
+    server.stop()
+    client.wait_state("reconnecting")
+    client.send("two")
+    server.start()  # same port, same certificate: only a client that still trusts our authority gets in
+    assert client.wait_for(2, timeout=10) == ["Server: one", "Server: two"]
+    assert client.state == "open" and client.pending == []
+
+
+def test_wss_to_a_plain_server_and_ws_to_a_tls_server_are_explained(
+    start_server, server_context, trusting, chat
+):
+    plain = start_server(echo)
+    client = chat(plain.url.replace("ws://", "wss://"), lang="en", ssl=trusting)
+    assert client.wait_state("error", "open") == "error"
+    assert "does not speak TLS" in client.status and "ws://" in client.status
+    encrypted = start_server(echo, ssl=server_context)
+    client = chat(encrypted.url.replace("wss://", "ws://"), lang="id")
+    assert client.wait_state("error", "open") == "error"
+    assert "server kemungkinan mengharapkan TLS" in client.status
+
+
+def test_ssl_with_a_ws_url_says_it_is_for_wss(echo_server, trusting, chat):
+    client = chat(echo_server.url, lang="en", ssl=trusting)
+    assert client.wait_state("error", "open") == "error"
+    assert f"ssl=... is for wss:// URLs, and {echo_server.url} is a ws:// URL" in client.status
+
+
+@pytest.mark.parametrize("reconnect", [False, True], ids=["once", "reconnecting"])
+def test_origin_is_sent_so_a_server_with_an_allow_list_lets_the_client_in(start_server, chat, reconnect):
+    server = start_server(echo, origins=["https://chat.example"])
+    refused = chat(server.url, lang="en", reconnect=fast() if reconnect else False)
+    assert refused.wait_state("error", "open") == "error"
+    assert "HTTP 403" in refused.status
+    client = connected(chat(server.url, lang="en", origin="https://chat.example",
+                            reconnect=fast() if reconnect else False))
+    client.send("hello")
+    assert client.wait_for(1) == ["Server: hello"]

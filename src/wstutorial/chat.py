@@ -8,6 +8,9 @@ setting traits, which ipykernel sends safely from any thread.
 By default it is the article's page: one connection, and a closed connection stays closed (lesson 01
 shows that). ``reconnect=True`` (lesson 05) makes it reconnect with backoff and keep what is sent
 in an outbox; with a server that speaks `reliable.PROTOCOL` nothing is lost or duplicated.
+
+``ssl=context`` connects to a ``wss://`` server whose certificate a local authority signed (lesson
+07); when TLS fails, the status line says why in the learner's words (`tls.explain_tls_error`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import collections
 import html
 import json
 import reprlib
+import ssl as ssl_module
 import threading
 import time
 from typing import Any
@@ -24,7 +28,7 @@ from typing import Any
 import ipywidgets as widgets
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import process_exception
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus, InvalidURI
 
 from . import loop, reruns
 from .backoff import Backoff
@@ -32,6 +36,7 @@ from .closes import close_details, close_values
 from .i18n import add_messages, check_language, get_language, t
 from .logs import LogToList
 from .reliable import PROTOCOL, Outbox, new_client_id, with_client_id
+from .tls import explain_tls_error
 
 OPEN_TIMEOUT = 10.0
 SEND_TIMEOUT = 10.0
@@ -50,6 +55,13 @@ add_messages(
         "wait_state_timeout": {
             "en": "the client did not reach {wanted} within {timeout} s (status: {status}).",
             "id": "klien tidak mencapai {wanted} dalam {timeout} detik (status: {status}).",
+        },
+        "ssl_for_ws_url": {
+            "en": "ssl=... is for wss:// URLs, and {url} is a ws:// URL (no TLS). Use the server's"
+            " wss:// URL (server.url of a server started with ssl=...), or leave ssl out.",
+            "id": "ssl=... untuk URL wss://, sedangkan {url} adalah URL ws:// (tanpa TLS). Pakai URL"
+            " wss:// milik server (server.url dari server yang dijalankan dengan ssl=...), atau jangan"
+            " berikan ssl.",
         },
     }
 )
@@ -70,6 +82,9 @@ class ChatClient:
     then never fails for being disconnected, it queues in an outbox (``pending``) instead; the
     status line says "Reconnecting in 2.1 s (attempt 3)". A server that accepts the subprotocol
     `reliable.PROTOCOL` acknowledges each message, so nothing is lost or shown twice.
+
+    ``ssl=context`` (an `ssl.SSLContext` that trusts the server's authority) is used for every
+    connection, reconnections included; ``origin`` sets the ``Origin`` header a browser would send.
     """
 
     def __init__(
@@ -81,8 +96,12 @@ class ChatClient:
         reconnect: bool | Backoff = False,
         ping_interval: float | None = PING_INTERVAL,
         ping_timeout: float | None = PING_TIMEOUT,
+        ssl: ssl_module.SSLContext | None = None,
+        origin: str | None = None,
     ):
         self.url = url
+        self.ssl = ssl
+        self.origin = origin
         self.lang = check_language(lang) if lang is not None else get_language()
         self.open_timeout = open_timeout
         self.ping_interval = ping_interval
@@ -241,7 +260,8 @@ class ChatClient:
             return
         try:
             self._websocket = await connect(
-                self.url, open_timeout=self.open_timeout, logger=LogToList(self.log)
+                self.url, open_timeout=self.open_timeout, logger=LogToList(self.log),
+                **self._connect_options(),
             )
         except asyncio.CancelledError:
             self._settle("closed", t("closed_while_connecting", self.lang))
@@ -272,11 +292,12 @@ class ChatClient:
                         url, open_timeout=self.open_timeout, subprotocols=[PROTOCOL],
                         ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
                         close_timeout=CLOSE_TIMEOUT, logger=LogToList(self.log),
+                        **self._connect_options(),
                     )
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
-                    if process_exception(error) is not None:  # websockets' own rule: retrying won't help
+                    if _retrying_cannot_help(error):
                         self._settle("error", t("error", self.lang, error=self._explain(error)))
                         return
                     why = t("error", self.lang, error=self._explain(error))
@@ -382,7 +403,22 @@ class ChatClient:
     def _set_status(self, text: str) -> None:
         self.status_label.value = text
 
+    def _connect_options(self) -> dict[str, Any]:
+        """What every connect() gets besides the URL: TLS context and Origin, when given."""
+        # Only a given context: websockets refuses ssl=None for a wss:// URL (its default is its own).
+        options: dict[str, Any] = {"ssl": self.ssl} if self.ssl is not None else {}
+        return {**options, "origin": self.origin}
+
     def _explain(self, error: Exception) -> str:
+        secure = self.url.lower().startswith("wss:")
+        if isinstance(error, ssl_module.SSLError):  # certificate refused, or not TLS on the other end
+            return explain_tls_error(error, self.lang)
+        if secure and isinstance(error, ConnectionResetError):  # dropped during the TLS handshake
+            return explain_tls_error(error, self.lang)
+        if not secure and isinstance(error, InvalidMessage):  # a TLS server hangs up on plain HTTP
+            return explain_tls_error(error, self.lang)
+        if not secure and self.ssl is not None and isinstance(error, ValueError):
+            return t("ssl_for_ws_url", self.lang, url=self.url)
         if isinstance(error, InvalidURI):
             return t("bad_url", self.lang, url=self.url, detail=error.msg)
         if isinstance(error, InvalidStatus):
@@ -412,6 +448,18 @@ class ChatClient:
             self._set_status(t("error", self.lang, error=error))  # the text stays in the box
         else:
             self.input.value = ""
+
+
+def _retrying_cannot_help(error: Exception) -> bool:
+    """Whether a reconnecting client should stop: websockets' own rule, plus a TLS failure.
+
+    The certificate and the context stay the same from one attempt to the next, so a refused
+    certificate (or TLS spoken to a plain server) fails the same way every time. An end-of-file
+    during the handshake is left to websockets' rule: a server going down mid-handshake does that too.
+    """
+    if isinstance(error, ssl_module.SSLError) and not isinstance(error, ssl_module.SSLEOFError):
+        return True
+    return process_exception(error) is not None
 
 
 async def _close_or_abort(websocket: ClientConnection) -> None:
