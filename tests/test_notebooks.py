@@ -12,7 +12,7 @@ import re
 import nbformat
 import pytest
 
-from tools.notebooks import NOTEBOOKS, lesson_paths, run_all_queued
+from tools.notebooks import NOTEBOOKS, coalesce_streams, lesson_paths, run_all_queued
 from tools.parity import code_shape, differences, heading_levels
 
 LESSONS = [path.name for path in lesson_paths("en")]
@@ -59,6 +59,28 @@ def test_stored_outputs_come_from_a_full_run(name):
         counts = [c.execution_count for c in cells if c.source.strip()]
         assert counts == list(range(1, len(counts) + 1)), f"{language}: re-run `python3 dev.py regenerate`"
         assert not any(o.output_type == "error" for c in cells for o in c.outputs)
+        assert not any(split_stream(c.outputs) for c in cells), f"{language}: re-run `python3 dev.py regenerate`"
+
+
+def split_stream(outputs) -> bool:
+    """Whether two outputs in a row are the same stream, i.e. one print stored in pieces."""
+    return any(
+        a.output_type == b.output_type == "stream" and a.name == b.name for a, b in zip(outputs, outputs[1:])
+    )
+
+
+def test_regenerate_joins_a_print_that_arrived_in_pieces():
+    pieces = [
+        nbformat.v4.new_output("stream", name="stdout", text="one more: HTTP"),
+        nbformat.v4.new_output("stream", name="stdout", text=" 503\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="after\n"),
+    ]
+    joined = coalesce_streams(pieces)
+    assert [(o.name, o.text) for o in joined] == [
+        ("stdout", "one more: HTTP 503\n"), ("stderr", "warning\n"), ("stdout", "after\n")
+    ]
+    assert not split_stream(joined)
 
 
 @pytest.mark.parametrize("path", lesson_paths(), ids=lambda p: f"{p.parent.name}/{p.name}")
