@@ -24,7 +24,6 @@ import argparse
 import base64
 import contextlib
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -41,6 +40,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
+if str(ROOT / "src") not in sys.path:  # the script runs from a checkout, installed or not
+    sys.path.insert(0, str(ROOT / "src"))
+
+from wstutorial.frames import Opcode, accept_key, close_payload, decode_frame, encode_frame  # noqa: E402
+
 NODE_FOLDER = HERE / ".node"  # where the script npm-installs `ws` (git-ignored)
 QUIET_NODE = HERE / "node-console-log-off.js"
 
@@ -56,20 +60,11 @@ RUN_TIMEOUT = 60.0  # one client run (both measurements) on one server
 # RFC 6455 wants a fresh random mask key for every frame a client sends; for a benchmark a fixed one is
 # fine (masking only guards proxies against cache poisoning) and lets every frame be built in advance.
 MASK = b"\x37\xfa\x21\x3d"
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 # What a browser offers. Each server decides: websockets accepts it by default, the ws package does not.
 OFFER = "permessage-deflate; client_max_window_bits"
 
 
 # --- the client ----------------------------------------------------------------------------------
-
-
-def masked_frame(payload: bytes, mask: bytes = MASK, opcode: int = 0x1) -> bytes:
-    """One final, masked client frame (text by default) for a payload shorter than 126 bytes."""
-    if len(payload) >= 126:
-        raise ValueError("masked_frame builds short frames only (payload < 126 bytes)")
-    masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
-    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
 
 
 def take_frames(buffer: bytearray) -> int:
@@ -115,7 +110,7 @@ class LightClient:
         self.sock = socket.create_connection((host, port), timeout=10)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
         self.buffer = bytearray()
-        self.frame = masked_frame(MESSAGE)
+        self.frame = encode_frame(Opcode.TEXT, MESSAGE, mask_key=MASK)  # built once, sent every time
         self.deflate = False  # whether the server accepted permessage-deflate
         self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)  # for check_echo
         if websocket:
@@ -123,7 +118,7 @@ class LightClient:
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
-            self.sock.sendall(masked_frame(b"\x03\xe8", opcode=0x8))  # 1000, normal closure
+            self.sock.sendall(encode_frame(Opcode.CLOSE, close_payload(1000), mask_key=MASK))
         self.sock.close()
 
     def __enter__(self) -> LightClient:
@@ -133,10 +128,10 @@ class LightClient:
         self.close()
 
     def _handshake(self, host: str, port: int) -> None:
-        key = base64.b64encode(os.urandom(16))
+        key = base64.b64encode(os.urandom(16)).decode()
         request = (
             f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key.decode()}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
             f"Sec-WebSocket-Extensions: {OFFER}\r\n\r\n"
         )
         self.sock.sendall(request.encode())
@@ -148,8 +143,7 @@ class LightClient:
         if " 101 " not in f"{status} ":
             raise ConnectionError(f"the server refused the handshake: {status}")
         headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
-        accept = base64.b64encode(hashlib.sha1(key + GUID).digest()).decode()
-        if headers.get("sec-websocket-accept") != accept:
+        if headers.get("sec-websocket-accept") != accept_key(key):
             raise ConnectionError("the server answered with a wrong Sec-WebSocket-Accept")
         self.deflate = "permessage-deflate" in headers.get("sec-websocket-extensions", "")
 
@@ -170,13 +164,12 @@ class LightClient:
             if take_frames(self.buffer):
                 break
             self._receive()
-        length, start = before[1] & 0x7F, 2
-        if before[1] & 0x80:  # masked: the TCP floor sends the client's own frame back
-            mask, start = before[2:6], 6
-            payload = bytes(byte ^ mask[i % 4] for i, byte in enumerate(before[start:start + length]))
-        else:
-            payload = before[start:start + length]
-        if before[0] & 0x40:  # RSV1: compressed (permessage-deflate, RFC 7692)
+        # RSV1 marks a compressed reply (permessage-deflate, RFC 7692). frames.py implements no extension,
+        # so it would reject the bit: it is cleared for decoding and the payload inflated here. A masked
+        # reply is the TCP floor sending the client's own frame back; decode_frame unmasks it.
+        compressed = bool(before[0] & 0x40)
+        payload = decode_frame(bytes([before[0] & ~0x40]) + before[1:]).payload
+        if compressed:
             payload = self._inflate.decompress(payload + b"\x00\x00\xff\xff")
         if payload != expected:
             raise AssertionError(f"the server answered {payload!r}, expected {expected!r}")
@@ -324,7 +317,6 @@ def serve(kind: str) -> None:
             options["compression"] = None
         else:
             raise SystemExit(f"unknown variant {part!r}")
-    sys.path.insert(0, str(ROOT / "src"))
     from wstutorial import loop
     from wstutorial.handlers import echo
     from wstutorial.server import serve_in_background
@@ -567,7 +559,6 @@ def node_version() -> str:
 def harness(cpu: int | None, repetitions: int = REPETITIONS) -> int:
     import websockets
 
-    sys.path.insert(0, str(ROOT / "src"))
     os.environ.setdefault("WSTUTORIAL_NODE_DIR", str(NODE_FOLDER))
     try:
         import uvloop

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 
 import pytest
 
 from benchmarks import servers as bench
 from wstutorial import echo, serve_in_background
+from wstutorial.frames import Opcode, encode_frame
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -18,7 +20,7 @@ TINY = {"round_trips": 20, "pipelined": 200, "warmup": 100}
 def test_take_frames_counts_whole_data_frames_only_and_keeps_the_rest():
     reply = bytes([0x81, 3]) + b"abc"  # a server's text frame: unmasked
     ping = bytes([0x89, 0])
-    buffer = bytearray(reply + ping + bench.masked_frame(b"hi") + reply[:3])
+    buffer = bytearray(reply + ping + encode_frame(Opcode.TEXT, "hi", mask_key=bench.MASK) + reply[:3])
     assert bench.take_frames(buffer) == 2  # the ping is skipped, the half frame waits
     assert buffer == bytearray(reply[:3])
     buffer += reply[3:]
@@ -45,6 +47,30 @@ def test_the_client_checks_the_echo_in_full_compressed_or_not():
             client.check_echo(b"Server: " + bench.MESSAGE)
             with pytest.raises(AssertionError, match="expected"):
                 client.check_echo(b"something else")
+
+
+def test_the_client_refuses_a_handshake_whose_accept_key_is_wrong():
+    def wrong_accept(connection, request, response):
+        del response.headers["Sec-WebSocket-Accept"]
+        response.headers["Sec-WebSocket-Accept"] = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455's, for another key
+
+    with serve_in_background(echo, process_response=wrong_accept) as server:
+        with pytest.raises(ConnectionError, match="wrong Sec-WebSocket-Accept"):
+            bench.LightClient(server.port)
+
+
+def test_a_node_server_whose_npm_install_fails_becomes_a_skipped_row(tmp_path, monkeypatch):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    (tmp_path / "node").symlink_to(node)
+    (tmp_path / "npm").write_text("#!/bin/sh\necho 'npm error code ENOTFOUND' >&2\nexit 1\n", encoding="utf-8")
+    (tmp_path / "npm").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("WSTUTORIAL_NODE_DIR", str(tmp_path / "fresh"))
+    server = bench.start_node_server(bench.Server("node", "node"), console_log=True)
+    assert server.skipped.startswith(f"skipped: npm could not install ws into {tmp_path / 'fresh'} (exit code 1)")
+    assert "\n" not in server.skipped and server.node is None
 
 
 def test_the_same_client_measures_the_tcp_floor():
