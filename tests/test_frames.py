@@ -13,12 +13,13 @@ import runpy
 import socket
 import struct
 
+import nbformat
 import pytest
 from websockets.frames import Frame as WebsocketsFrame
 from websockets.streams import StreamReader
 
 from tools.notebooks import NOTEBOOKS
-from wstutorial import set_language
+from wstutorial import echo, set_language
 from wstutorial.by_hand import check_accept_key, check_decode, plot_timeline
 from wstutorial.frames import (
     GUID,
@@ -334,6 +335,29 @@ def test_an_unmasked_client_frame_gets_1002_and_others_are_still_served(echo_ser
         assert decode_frame(read_frame(other)).text == "Server: still there?"
 
 
+# Keepalive: websockets pings every connection (every 20 s by default) and closes those that never
+# answer. Lesson 02's hand-made client reads frames at the learner's pace and never answers pings.
+
+
+def test_a_keepalive_ping_reaches_a_hand_made_client_instead_of_the_answer_it_waits_for(start_server):
+    server = start_server(echo, ping_interval=0.1)  # a short interval, to see what 20 s would do
+    sock, _ = handshake(server, new_key())
+    with sock:
+        first = decode_frame(read_frame(sock))  # what the lesson's read_frame would get
+    assert first.opcode == Opcode.PING
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_lesson_02_serves_its_hand_made_clients_without_keepalive_pings(language, run_cell):
+    lesson = nbformat.read(NOTEBOOKS / language / "02-open-a-websocket-by-hand.ipynb", as_version=4)
+    (cell,) = [c.source for c in lesson.cells if "\nserver = serve_in_background(" in f"\n{c.source}"]
+    server = run_cell(cell)["server"]
+    try:
+        assert server.options.get("ping_interval", 20) is None  # 20: websockets' default
+    finally:
+        server.stop()
+
+
 # The exercises' self-checks.
 
 
@@ -376,6 +400,21 @@ def decode_seven_bit_lengths_only(frame):
 def test_decode_check_fails_a_decoder_that_ignores_the_16_bit_length(english):
     with pytest.raises(AssertionError, match=r"126 here: the real length is in the next 2 bytes"):
         check_decode(decode_seven_bit_lengths_only)
+
+
+def decode_without_the_64_bit_length(frame):
+    length, start = frame[1] & 0x7F, 2
+    if length == 126:
+        (length,), start = struct.unpack("!H", frame[2:4]), 4
+    masked = frame[1] >> 7
+    key = frame[start : start + 4] if masked else b"\0\0\0\0"
+    start += 4 if masked else 0
+    return frame[0] >> 7, frame[0] & 0x0F, bytes(b ^ key[i % 4] for i, b in enumerate(frame[start : start + length]))
+
+
+def test_decode_check_fails_a_decoder_that_ignores_the_64_bit_length(english):
+    with pytest.raises(AssertionError, match=r"127 here: the real length is in the next 8 bytes"):
+        check_decode(decode_without_the_64_bit_length)
 
 
 def test_decode_check_names_an_error_the_decoder_raised(english):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import runpy
+import socket
 import types
 import urllib.error
 import urllib.request
@@ -110,6 +111,19 @@ def test_websocket_handshakes_still_reach_the_handler_on_the_same_port(page_serv
         websocket.send("hello")
         assert websocket.recv(timeout=5) == "Server: hello"
     assert get(page_url(server))[0] == 200  # and pages after it
+
+
+def test_an_upgrade_header_in_any_case_is_a_websocket_handshake_not_a_page_request(page_server):
+    # RFC 6455 (4.2.1): the Upgrade value "websocket" is compared case-insensitively.
+    server = page_server("en")
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(
+            f"GET / HTTP/1.1\r\nHost: {server.host}:{server.port}\r\nUpgrade: WebSocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        status_line = sock.makefile("rb").readline()
+    assert status_line == b"HTTP/1.1 101 Switching Protocols\r\n"
 
 
 def test_page_texts_cannot_break_out_of_the_html_or_the_script(monkeypatch):

@@ -66,7 +66,7 @@ MESSAGES = {
         "id": "server HTTP menutup koneksi sebelum menjawab {method} {target}.",
     },
     "headers_minimal": {"en": "minimal headers", "id": "header minimal"},
-    "headers_browser": {"en": "browser-like headers", "id": "header ala peramban"},
+    "headers_browser": {"en": "browser-like headers", "id": "header ala browser"},
     "http_stopped": {
         "en": "this HTTP server is stopped: call .start() first.",
         "id": "server HTTP ini sudah berhenti: panggil .start() dulu.",

@@ -100,8 +100,8 @@ MESSAGES = {
         "id": "Pesan {length} byte {direction}: frame_size({length}, masked={masked}) menghasilkan {got!r},"
         " tetapi socket membawa {measured} byte. {hint}",
     },
-    "frame_up": {"en": "from the client (masked)", "id": "dari klien (bermasker)"},
-    "frame_down": {"en": "from the server (not masked)", "id": "dari server (tanpa masker)"},
+    "frame_up": {"en": "from the client (masked)", "id": "dari klien (di-mask)"},
+    "frame_down": {"en": "from the server (not masked)", "id": "dari server (tanpa mask)"},
     "hint_short": {
         "en": "Up to 125 bytes, the length fits in the second header byte: 2 header bytes.",
         "id": "Sampai 125 byte, panjangnya muat di byte header kedua: 2 byte header.",
@@ -116,7 +116,7 @@ MESSAGES = {
     },
     "hint_mask": {
         "en": "A client's frame also carries a 4-byte masking key; a server's does not.",
-        "id": "Frame dari klien juga membawa kunci masker 4 byte; frame dari server tidak.",
+        "id": "Frame dari klien juga membawa kunci masking 4 byte; frame dari server tidak.",
     },
     "frame_right": {
         "en": "✓ Well done: frame_size matches what the socket carried for all {count} messages"

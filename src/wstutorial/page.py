@@ -314,7 +314,7 @@ def _running_jupyter_servers() -> list[dict]:
 
 # The exercise of lesson 04: a health check served beside the page.
 
-HTTP_TIMEOUT = 2.0
+HTTP_TIMEOUT = 10.0  # only a failing check waits this long
 
 
 def check_health_check(process_request: object) -> None:
