@@ -187,6 +187,54 @@ def test_a_normal_stop_waits_for_handlers_and_cancels_none(echo_server):
     assert not any("did not return" in entry for entry in echo_server.log), echo_server.log
 
 
+def test_stop_from_a_running_event_loop_returns_quickly_and_its_clients_still_get_1001(echo_server):
+    # A notebook cell calls stop() on the kernel's event loop, where its own clients live: until
+    # stop() returns, they cannot answer the close frame.
+    async def client_on_the_blocked_loop():
+        async with async_connect(echo_server.url, open_timeout=5, ping_interval=None) as client:
+            await client.send("hello")
+            assert await client.recv() == "Server: hello"
+            started = time.monotonic()
+            echo_server.stop()  # blocks this loop, as a cell does
+            stopped_in = time.monotonic() - started
+            with pytest.raises(ConnectionClosedOK) as closed:
+                await asyncio.wait_for(client.recv(), 5)
+            return stopped_in, closed.value.rcvd.code
+
+    stopped_in, code = asyncio.run(client_on_the_blocked_loop())
+    assert stopped_in < 2  # not STOP_TIMEOUT (5 s) waiting for an answer that cannot come
+    assert code == 1001
+    assert echo_server.log == ["Client connected", "Received: hello"]  # nothing cancelled, nothing "lost"
+
+
+def test_stop_reads_the_close_frame_of_a_client_whose_backlog_paused_reading(start_server):
+    # The handler is stuck sending to a client that is not reading yet, so the messages the client
+    # sent pile up and websockets stops reading from the socket. The client reads after all when
+    # the server stops, and answers the close frame: stop() must read that answer.
+    async def big_answers(websocket):
+        async for message in websocket:
+            await websocket.send(message * 1000)
+
+    server = start_server(big_answers)
+    client = RawClient(server.url)
+    for _ in range(100):
+        client.send_text_payload(b"x" * 1000)  # 100 kB asked, 100 MB of answers
+    assert wait_until(lambda: server.connections)
+    (connection,) = server.connections
+    assert wait_until(lambda: connection.recv_messages.paused)  # websockets stopped reading
+    stopping = threading.Thread(target=server.stop)
+    started = time.monotonic()
+    stopping.start()
+    assert client.close_code_received() == 1001  # reads the backlog, then answers the close
+    while client._receive():  # until the server ends the TCP connection
+        pass
+    client.close()
+    stopping.join(10)
+    assert time.monotonic() - started < 2
+    assert connection.close_code == 1001  # the client's answer, read (1006 would mean: never read)
+    assert not any("did not return" in entry for entry in server.log), server.log
+
+
 async def ignores_the_connection(websocket):
     while True:  # never awaits the connection, so never notices that it closed
         await asyncio.sleep(0.05)

@@ -24,6 +24,7 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 from websockets.frames import CloseCode
+from websockets.protocol import State
 
 from . import loop, reruns
 from .closes import close_details
@@ -34,6 +35,7 @@ Handler = Callable[[ServerConnection], Awaitable[None]]
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
+CLOSE_GRACE = 0.2  # how long stop() from a cell waits for clients to answer the close (see _end_unanswered_closes)
 
 _current_server: contextvars.ContextVar[BackgroundServer] = contextvars.ContextVar("server")
 _running: weakref.WeakSet[BackgroundServer] = weakref.WeakSet()
@@ -144,6 +146,8 @@ class BackgroundServer:
         self._server: Server | None = None
         self._logger = LogToList(self.log)
         self._rerun_keys: list[Hashable] = []  # the notebook cell that made it, if any
+        # Connections stop() closed without the client's answer to the close frame (see stop).
+        self._closed_unanswered: weakref.WeakSet[ServerConnection] = weakref.WeakSet()
 
     @property
     def url(self) -> str:
@@ -190,12 +194,18 @@ class BackgroundServer:
         """Close the server: open connections get 1001 (going away), the port is free on return.
 
         Handlers get `timeout` seconds to return after their connection closes; one that does
-        not (it never awaits the connection) is cancelled, so stop() always comes back.
+        not (it never awaits the connection) is cancelled, so stop() always comes back. Called from
+        a notebook cell, it waits CLOSE_GRACE seconds at most for clients to answer the close
+        frame: those on the kernel's own loop cannot answer while stop() blocks that loop.
         """
         reruns.forget(self)
         if not self.running:
             return
-        loop.run(self._stop(timeout), timeout=timeout + STOP_TIMEOUT)
+        # Called on a thread that runs an event loop (a notebook cell: the kernel's loop), stop()
+        # blocks that loop, and the clients living on it cannot answer the close frame until it
+        # returns: waiting for their answer would only wait for the timeout.
+        grace = CLOSE_GRACE if _runs_an_event_loop() else None
+        loop.run(self._stop(timeout, grace), timeout=timeout + STOP_TIMEOUT)
         _running.discard(self)
 
     def __enter__(self) -> BackgroundServer:
@@ -221,11 +231,16 @@ class BackgroundServer:
             raise PortInUseError(self.host, self.port, owner) from None
         self.port = self._server.sockets[0].getsockname()[1]
 
-    async def _stop(self, timeout: float) -> None:
+    async def _stop(self, timeout: float, grace: float | None) -> None:
         assert self._server is not None
-        self._server.close()
+        connections = list(self._server.all_connections)
+        self._server.close()  # websockets sends 1001 and waits for each client to answer it
+        for connection in connections:
+            _read_to_the_end(connection)
         try:
             async with asyncio.timeout(timeout):
+                if grace is not None:
+                    await self._end_unanswered_closes(connections, grace)
                 await self._server.wait_closed()
         except TimeoutError:
             self.log.append(t("stop_forced", timeout=timeout))
@@ -236,6 +251,32 @@ class BackgroundServer:
                 connection.transport.abort()
             await self._server.wait_closed()
 
+    async def _end_unanswered_closes(self, connections: list[ServerConnection], grace: float) -> None:
+        """Give clients `grace` seconds to answer the close frame, then end TCP without their answer.
+
+        For stop() called from a notebook cell: the clients the cell's notebook opened with
+        ``await connect(...)`` live on the kernel's loop, which stop() blocks, so none of them can
+        answer before stop() returns (websockets would wait close_timeout, 10 s, then stop() its
+        own timeout). The close frame reaches them all the same: closing the transport writes out
+        what is buffered, the close frame last, before the end of the stream, so such a client
+        reads 1001 as soon as its loop runs again. Clients elsewhere (a browser, node, a
+        ChatClient) answer within milliseconds and close cleanly.
+        """
+        waiting = [asyncio.ensure_future(c.wait_closed()) for c in connections]
+        if not waiting:
+            return
+        try:
+            await asyncio.wait(waiting, timeout=grace)
+        finally:
+            for waiter in waiting:
+                waiter.cancel()  # wait_closed() shields the connection's own future
+        for connection in connections:
+            # CLOSING or CLOSED: the close frame went out (one still opening gets websockets' 503).
+            closing = connection.protocol.state in (State.CLOSING, State.CLOSED)
+            if closing and not connection.connection_lost_waiter.done():
+                self._closed_unanswered.add(connection)
+                connection.transport.close()
+
     async def _run_handler(self, websocket: ServerConnection) -> None:
         # Runs in the task websockets made for this connection, so log() finds this server.
         _current_server.set(self)
@@ -244,7 +285,8 @@ class BackgroundServer:
         except ConnectionClosedOK:
             pass
         except ConnectionClosed as closed:
-            self.log.append(t("connection_lost", **close_details(closed)))
+            if websocket not in self._closed_unanswered:  # stop() ended it on purpose: not lost
+                self.log.append(t("connection_lost", **close_details(closed)))
         except Exception as error:
             # One client's failure closes that client alone (1011); the server keeps serving.
             self.errors.append(error)
@@ -283,6 +325,28 @@ def serve_in_background(
 def running_servers() -> list[BackgroundServer]:
     """Every server started here and not stopped yet."""
     return [server for server in list(_running) if server.running]
+
+
+def _read_to_the_end(connection: ServerConnection) -> None:
+    """Keep reading `connection` until it closes, whatever its handler does: for stop().
+
+    A handler stuck sending to a slow client reads none of the messages that client sent, so
+    websockets' flow control (max_queue) pauses reading the socket, and the client's answer to the
+    close frame would wait behind them until close_timeout (10 s) while the handler waits for the
+    close in ``send``. The server is going away: flow control is switched off (what
+    ``max_queue=None`` does) so that it cannot pause again, and reading resumes.
+    """
+    connection.recv_messages.high = None  # websockets' Assembler: None means no flow control
+    connection.transport.resume_reading()
+
+
+def _runs_an_event_loop() -> bool:
+    """Whether the calling thread is running an asyncio event loop (a notebook cell's thread is)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _is_async_callable(handler: object) -> bool:
