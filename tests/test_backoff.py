@@ -72,6 +72,7 @@ def test_status_line_in_english_and_indonesian():
     assert backoff.status(2.14, "en") == "Reconnecting in 2.1 s (attempt 3)"
     assert backoff.status(2.14, "id") == "Menyambung ulang dalam 2,1 detik (percobaan 3)"
     assert format_seconds(0.25, "id") == "0,2"
+    assert format_seconds(0.467, "id", digits=2) == "0,47" and format_seconds(0.467, "en", digits=2) == "0.47"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import itertools
 import json
 import logging
 import re
@@ -485,7 +486,8 @@ def fast():
 
 
 def test_a_reconnecting_client_comes_back_after_a_restart_and_sends_what_waited(echo_server, chat):
-    client = connected(chat(echo_server.url, lang="en", reconnect=fast()))
+    # A first wait of 0.5 to 1 s: the status still shows attempt 1 when this thread gets to read it.
+    client = connected(chat(echo_server.url, lang="en", reconnect=Backoff(first_delay=1, max_delay=2)))
     client.send("one")
     assert client.wait_for(1) == ["Server: one"]
     echo_server.stop()
@@ -563,6 +565,24 @@ def test_a_reconnecting_client_retries_a_server_that_is_temporarily_unavailable(
     assert "HTTP 503" in client.status
 
 
+def test_a_reconnecting_client_really_sleeps_between_attempts(start_server, chat):
+    arrivals = []  # when each connection attempt reached the server
+
+    def unavailable(connection, request):
+        arrivals.append(time.monotonic())
+        return connection.respond(503, "busy")  # retryable: the client waits, then tries again
+
+    server = start_server(echo, process_request=unavailable)
+    backoff = Backoff(first_delay=0.1, factor=2, max_delay=0.4)
+    client = chat(server.url, lang="en", reconnect=backoff)
+    assert wait_until(lambda: len(arrivals) >= 5, timeout=10), client.status
+    client.close()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    # Only the lower bound: a sleep never ends early, but a busy machine may make any gap longer.
+    for attempt, gap in enumerate(gaps[:4], start=1):
+        assert gap >= backoff.bounds(attempt)[0], (attempt, gaps)
+
+
 async def stops_answering(websocket):
     await websocket.send("hello, then silence")
     websocket.transport.pause_reading()  # a frozen peer: it reads nothing, so it never answers a ping
@@ -619,6 +639,37 @@ def test_an_acknowledgement_that_arrives_twice_is_shown_once(start_server, chat)
     assert client.wait_for(2) == ["Server: once", "Server: twice?"]
     assert wait_until(lambda: client.duplicates_dropped == 2)
     assert client.messages == ["Server: once", "Server: twice?"]
+
+
+async def sends_what_is_no_reply_of_ours_then_acknowledges(websocket):
+    await websocket.send('{"type": "join", "user": "ana"}')  # a JSON object with neither ack nor text
+    await websocket.send('{"ack": "7", "text": "an ack that is no number"}')
+    await websocket.send('{"ack": 99, "text": "an ack of an id never sent"}')
+    await websocket.send("[1, 2]")
+    async for raw in websocket:
+        message = json.loads(raw)
+        await websocket.send(json.dumps({"ack": message["id"], "text": f"Server: {message['text']}"}))
+
+
+def test_what_is_no_acknowledgement_of_ours_is_shown_as_it_came_not_dropped(start_server, chat):
+    server = start_server(sends_what_is_no_reply_of_ours_then_acknowledges, subprotocols=[PROTOCOL])
+    client = connected(chat(server.url, lang="en", reconnect=fast()))
+    assert client.wait_for(4) == [
+        '{"type": "join", "user": "ana"}',
+        '{"ack": "7", "text": "an ack that is no number"}',
+        '{"ack": 99, "text": "an ack of an id never sent"}',
+        "[1, 2]",
+    ]
+    client.send("hi")  # the bogus acks above did not acknowledge it: its reply still comes
+    assert client.wait_for(5)[4] == "Server: hi"
+    assert client.duplicates_dropped == 0 and client.pending == []
+
+
+def test_a_broadcast_that_is_no_envelope_reaches_a_reconnecting_client(start_server, chat):
+    server = start_server(AckingEcho(), subprotocols=[PROTOCOL])
+    client = connected(chat(server.url, lang="en", reconnect=fast()))
+    server.broadcast('{"type": "join"}')
+    assert client.wait_for(1) == ['{"type": "join"}']
 
 
 # wss:// (lesson 07): ChatClient(url, ssl=context) with a local authority made by trustme.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import runpy
+import time
 
 import pytest
 from websockets.asyncio.client import connect
@@ -422,8 +423,6 @@ def test_what_the_server_sends_that_is_no_reply_is_kept_and_calls_go_on(start_se
     async def talks_nonsense_too(websocket):
         await websocket.send("not JSON")
         async for message in websocket:
-            request_id = json.loads(message)["id"]
-            await websocket.send(json.dumps({"jsonrpc": "2.0", "error": "not an object", "id": request_id}))
             await websocket.send('{"jsonrpc": "2.0", "result": "for nobody", "id": 999}')
             await websocket.send(await rpc.handle(message))
 
@@ -436,8 +435,37 @@ def test_what_the_server_sends_that_is_no_reply_is_kept_and_calls_go_on(start_se
 
     result, unmatched = run(scenario())
     assert result == 2
-    assert unmatched == ["not JSON", {"jsonrpc": "2.0", "error": "not an object", "id": 1},
-                         {"jsonrpc": "2.0", "result": "for nobody", "id": 999}]
+    assert unmatched == ["not JSON", {"jsonrpc": "2.0", "result": "for nobody", "id": 999}]
+
+
+@pytest.mark.parametrize("error", ["not an object", None, 7, {"message": "no code"}, {"code": "1", "message": "x"}])
+def test_a_malformed_error_reply_fails_its_call_at_once_saying_so_and_calls_go_on(start_server, error):
+    rpc = tools_methods()
+
+    async def answers_the_first_call_with_a_malformed_error(websocket):
+        async for message in websocket:
+            request = json.loads(message)
+            if request["id"] == 1:
+                await websocket.send(json.dumps({"jsonrpc": "2.0", "error": error, "id": 1}))
+            else:
+                await websocket.send(await rpc.handle(message))
+
+    server = start_server(answers_the_first_call_with_a_malformed_error)
+
+    async def scenario():
+        async with connect(server.url) as websocket:
+            client = RpcClient(websocket, timeout=5)  # it must fail long before this
+            started = time.monotonic()
+            with pytest.raises(RpcError) as failed:
+                await client.call("subtract", 5, 3)
+            waited = time.monotonic() - started
+            return failed.value, waited, await client.call("subtract", 5, 3)
+
+    failed, waited, result = run(scenario())
+    assert waited < 2  # not the 5 s timeout, which would blame a slow method
+    assert failed.code == -32603
+    assert str(failed).startswith("JSON-RPC error -32603: the server answered with a malformed error")
+    assert result == 2
 
 
 def test_a_call_without_a_reply_in_time_raises_a_timeout_naming_it_and_keeps_the_late_reply(tools_server):

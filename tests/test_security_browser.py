@@ -3,8 +3,9 @@
 Cross-site WebSocket hijacking is about what browsers do, so this is checked with one: Chromium
 loads a page from another origin (a plain HTTP server on another loopback port) and the page runs
 ``new WebSocket(...)`` to our server. The page is served from loopback because Chromium's Local
-Network Access checks refuse a page from the Internet any connection to 127.0.0.1 (the last test
-shows that): a public server gets no such help, so the foreign page must be local to be let in.
+Network Access checks let a page from the Internet connect to 127.0.0.1 only with the user's
+permission, which a test browser never gives, so it is refused (the last test shows that): a
+public server gets no such help, so the foreign page must be local to be let in.
 """
 
 from __future__ import annotations

@@ -66,9 +66,10 @@ add_messages(
 )
 
 
-def format_seconds(seconds: float, lang: str | None = None) -> str:
-    """`seconds` with one decimal, as a reader of `lang` writes it: "2.1" in English, "2,1" in Indonesian."""
-    text = f"{seconds:.1f}"
+def format_seconds(seconds: float, lang: str | None = None, digits: int = 1) -> str:
+    """`seconds` with `digits` decimals, as a reader of `lang` writes it: "2.1" in English, "2,1" in
+    Indonesian (lesson 05 prints its schedule with it, so each language reads its own numbers)."""
+    text = f"{seconds:.{digits}f}"
     return text.replace(".", ",") if (lang or get_language()) == "id" else text
 
 

@@ -368,18 +368,30 @@ class ChatClient:
         return t("waiting_in_outbox", self.lang, count=count) if count else ""
 
     def _receive_envelope(self, raw: str | bytes) -> None:
-        """A message under PROTOCOL: an acknowledgement seen before is dropped, not shown twice."""
+        """A message under PROTOCOL: each reply shown once, anything else shown as it came.
+
+        The server acknowledges every copy of a message it gets, so an acknowledgement of an id
+        already acknowledged is a duplicate: dropped, not shown twice. Anything else (not JSON, a
+        JSON object with neither ``ack`` nor ``text``, an ``ack`` of an id this client never sent)
+        is no envelope of ours and is shown as it came: nothing the server sends is silently lost.
+        """
         try:
             envelope = json.loads(raw)
-            ack, text = envelope.get("ack"), envelope.get("text")
-        except (ValueError, TypeError, AttributeError):
-            self._receive(raw)  # not an envelope: show it as it came
+        except ValueError:  # not JSON (bytes that are not UTF-8 included)
+            envelope = None
+        if not isinstance(envelope, dict) or ("ack" not in envelope and "text" not in envelope):
+            self._receive(raw)
             return
-        if ack is not None and not self._outbox.ack(ack):
-            self.duplicates_dropped += 1
-            return
-        if text is not None:
-            self._receive(text)
+        if "ack" in envelope:
+            ack = envelope["ack"]
+            if type(ack) is int and 1 <= ack <= self._outbox.acked:
+                self.duplicates_dropped += 1
+                return
+            if not self._outbox.ack(ack):  # an id this client never sent: not ours to drop
+                self._receive(raw)
+                return
+        if envelope.get("text") is not None:
+            self._receive(envelope["text"])
 
     def _receive(self, message: str | bytes) -> None:
         line = t("message", self.lang, text=message if isinstance(message, str) else repr(message))

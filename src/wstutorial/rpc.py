@@ -393,7 +393,7 @@ class RpcClient:
                 for item in payload if isinstance(payload, list) else [payload]:
                     try:
                         self._receive(item)
-                    except Exception:  # e.g. an "error" that is no object: keep reading all the same
+                    except Exception:  # whatever this item is, keep reading the others all the same
                         self.unmatched.append(item)
         except ConnectionClosed:
             pass
@@ -418,7 +418,11 @@ class RpcClient:
             self.unmatched.append(item)  # a reply to a call that timed out, or an error with id null
         elif "error" in item:
             error = item["error"]
-            future.set_exception(RpcError(error.get("code"), error.get("message"), error.get("data")))
+            if isinstance(error, dict) and type(error.get("code")) is int:
+                future.set_exception(RpcError(error["code"], error.get("message"), error.get("data")))
+            else:  # the call failed, but the server did not say how: fail it now, not at the timeout
+                why = t("rpc_malformed_error", error=reprlib.repr(error))
+                future.set_exception(RpcError(INTERNAL_ERROR, why))
         else:
             future.set_result(item.get("result"))
 
@@ -456,6 +460,12 @@ add_messages({
     "rpc_silent": {
         "en": "Notification {method} not answered, as notifications never are: {why}",
         "id": "Notifikasi {method} tidak dijawab, karena notifikasi memang tidak pernah dijawab: {why}",
+    },
+    "rpc_malformed_error": {
+        "en": "the server answered with a malformed error, {error}: a JSON-RPC error must be an object"
+        " with an integer code and a message",
+        "id": "server menjawab dengan error yang tidak sesuai format, {error}: error JSON-RPC harus berupa"
+        " objek dengan code (bilangan bulat) dan message",
     },
     "rpc_not_json": {"en": "not valid JSON ({text})", "id": "bukan JSON yang valid ({text})"},
     "rpc_empty_batch": {"en": "an empty batch", "id": "batch yang kosong"},

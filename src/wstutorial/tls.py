@@ -25,13 +25,14 @@ add_messages(
             "en": "The client refused the server's certificate: no authority it trusts signed it"
             " ({detail}). That is TLS doing its job: anyone can make a certificate, so the client"
             " believes only those signed by an authority it trusts. Fix: give the client that"
-            " authority (here ca.configure_trust(context)) and pass ssl=context to connect()."
-            " Never switch verification off.",
+            " authority (here ca.configure_trust(context)) and pass ssl=context to connect()"
+            " (or ChatClient(url, ssl=context)). Never switch verification off.",
             "id": "Klien menolak sertifikat server: tidak ada otoritas yang dipercayainya yang"
             " menandatanganinya ({detail}). Itulah tugas TLS: siapa pun bisa membuat sertifikat, jadi"
             " klien hanya memercayai sertifikat yang ditandatangani otoritas yang ia percayai. Perbaikan:"
             " berikan otoritas itu kepada klien (di sini ca.configure_trust(context)) lalu berikan"
-            " ssl=context ke connect(). Jangan pernah mematikan verifikasi.",
+            " ssl=context ke connect() (atau ChatClient(url, ssl=context)). Jangan pernah mematikan"
+            " verifikasi.",
         },
         "tls_expired": {
             "en": "The server's certificate is outside its validity dates ({detail}). Issue a new one;"
@@ -59,9 +60,10 @@ add_messages(
         },
         "tls_server_wants_tls": {
             "en": "The answer was not HTTP: the server probably expects TLS. Use its wss:// URL"
-            " (server.url) and pass ssl=context to connect().",
+            " (server.url) and pass ssl=context to connect() (or ChatClient(url, ssl=context)).",
             "id": "Jawabannya bukan HTTP: server kemungkinan mengharapkan TLS. Pakai URL wss://"
-            " miliknya (server.url) dan berikan ssl=context ke connect().",
+            " miliknya (server.url) dan berikan ssl=context ke connect() (atau ChatClient(url,"
+            " ssl=context)).",
         },
         "tls_reset": {
             "en": "The server dropped the connection during the TLS handshake: it probably does not"
