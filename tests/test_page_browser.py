@@ -9,19 +9,11 @@ closes the loop between the article's client and this tutorial's server.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
-import nbformat
 import pytest
 from websockets.asyncio.server import broadcast
 from websockets.exceptions import InvalidStatus
@@ -29,7 +21,7 @@ from websockets.sync.client import connect
 
 from tests.browser import chromium_page, require_chromium, screenshot
 from tests.helpers import wait_until
-from tools.notebooks import NOTEBOOKS
+from tests.lab_server import lab_page, open_notebook, run_all_cells, running_jupyterlab, wait_for_run_all
 from wstutorial import echo
 from wstutorial.page import chat_page, page_html, page_url, proxied_url
 
@@ -39,14 +31,6 @@ TIMEOUT_MS = 10_000
 LAB_TIMEOUT_MS = 90_000  # JupyterLab's first page load and a Run All, on a busy 2-core machine
 BASE_URL = "/user/learner/"  # as on a hub, so the page must keep the path's prefix
 LESSON = "04-serve-the-article-page-in-the-browser.ipynb"
-# Every cell rendered (no virtual scrolling), and no news pop-up over the notebook.
-LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false", "checkForUpdates": False,
-    },
-}
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # Jupyter is on loopback
 
 
 def exchange(page, text, *, press_enter=False, expect="Message: Server: {text}"):
@@ -161,125 +145,12 @@ def test_page_and_chat_client_see_each_others_messages(start_server, chat):
 # Through jupyter-server-proxy, on a Jupyter server with a token.
 
 
-def free_port_number():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Jupyter:
-    """A real JupyterLab in a subprocess, on 127.0.0.1, with a token and a hub-like base URL.
-
-    It serves a copy of notebooks/ (autosave never touches the committed lessons), and every
-    Jupyter and IPython folder points into `home`, away from a learner's own.
-    """
-
-    def __init__(self, home: Path) -> None:
-        self.port = free_port_number()
-        self.token = uuid.uuid4().hex
-        self.home = home
-        self.output = home / "jupyter.log"
-        shutil.copytree(NOTEBOOKS, home / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-        for path in (home / "notebooks").glob(f"*/{LESSON}"):
-            # Without stored outputs, every frame and widget on the page comes from the test's own run.
-            notebook = nbformat.read(path, as_version=4)
-            for cell in notebook.cells:
-                if cell.cell_type == "code":
-                    cell.outputs, cell.execution_count = [], None
-            nbformat.write(notebook, path)
-        settings = home / "settings"
-        for name, values in LAB_SETTINGS.items():
-            (settings / name).parent.mkdir(parents=True, exist_ok=True)
-            (settings / name).write_text(json.dumps(values))
-        command = [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-            f"--ServerApp.base_url={BASE_URL}", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={home / 'notebooks'}",
-            f"--LabApp.workspaces_dir={home / 'workspaces'}", f"--LabApp.user_settings_dir={settings}",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            command.append("--allow-root")  # CI runs as root
-        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data"),
-               "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython"),
-               "JUPYTER_PLATFORM_DIRS": "1"}
-        env.pop("JUPYTERHUB_SERVICE_PREFIX", None)  # the kernels must find the base URL themselves
-        with open(self.output, "w") as log:
-            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, cwd=home)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{BASE_URL}"
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited:\n{self.output.read_text()}")
-            try:
-                self.api("GET", "api/status")
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise TimeoutError(f"jupyter lab not ready in {timeout} s:\n{self.output.read_text()}")
-
-    def api(self, method: str, path: str) -> dict | list:
-        request = urllib.request.Request(self.url + path, method=method,
-                                         headers={"Authorization": f"token {self.token}"})
-        with NO_PROXY.open(request, timeout=10) as response:
-            body = response.read()
-            return json.loads(body) if body else {}
-
-    def wait_for_connected_kernel(self, timeout: float = LAB_TIMEOUT_MS / 1000) -> None:
-        """Until a kernel is idle and a page is connected to it (Run All before that asks which kernel)."""
-        deadline = time.monotonic() + timeout
-        while not any(k["execution_state"] == "idle" and k["connections"] for k in self.api("GET", "api/kernels")):
-            assert time.monotonic() < deadline, f"no kernel became ready:\n{self.output.read_text()[-3000:]}"
-            time.sleep(0.2)
-
-    def shut_down_kernels(self) -> None:
-        for session in self.api("GET", "api/sessions"):
-            self.api("DELETE", f"api/sessions/{session['id']}")
-        for kernel in self.api("GET", "api/kernels"):
-            self.api("DELETE", f"api/kernels/{kernel['id']}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # Jupyter shuts its kernels down on the way out
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def leftover_kernels(self) -> list[int]:
-        """Processes still using this Jupyter's runtime folder (kernels read their connection file there)."""
-        runtime = str(self.home / "runtime").encode()
-        found = []
-        for entry in Path("/proc").glob("[0-9]*"):
-            try:
-                if runtime in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-        return found
-
-
 @pytest.fixture(scope="module")
-def jupyter():
+def jupyter(tmp_path_factory):
+    """JupyterLab under a hub-like base URL, serving a copy of notebooks/; always stopped."""
     require_chromium()  # every test here drives the browser or the proxy it serves
-    with tempfile.TemporaryDirectory(prefix="wstutorial-jupyter-") as folder:
-        server = Jupyter(Path(folder))
-        try:
-            server.wait_ready()
-            yield server
-        finally:
-            server.stop()
-            leftovers = server.leftover_kernels()
-            for pid in leftovers:
-                os.kill(pid, signal.SIGKILL)
-            assert not leftovers, f"kernel processes outlived Jupyter: {leftovers}"
+    with running_jupyterlab(tmp_path_factory.mktemp("jupyter"), lesson=LESSON, base_url=BASE_URL) as server:
+        yield server
 
 
 def test_page_through_jupyter_server_proxy_with_a_token(jupyter, start_server):
@@ -288,7 +159,7 @@ def test_page_through_jupyter_server_proxy_with_a_token(jupyter, start_server):
     assert address == f"{BASE_URL}proxy/{server.port}/"
     with chromium_page() as page:
         # The token logs the browser in (a cookie); the page's WebSocket then rides on that cookie.
-        page.goto(f"http://127.0.0.1:{jupyter.port}{address}?token={jupyter.token}")
+        page.goto(f"{jupyter.origin}{address}?token={jupyter.token}")
         wait_connected(page)
         assert page.inner_text("#status").endswith(f"127.0.0.1:{jupyter.port}{address}")
         exchange(page, "hello through the proxy")
@@ -316,10 +187,11 @@ def run_in_kernel(jupyter, kernel_id, code, timeout=30):
         "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
                     "allow_stdin": False, "stop_on_error": True},
     }
-    printed, deadline = [], time.monotonic() + timeout
+    printed, replied, idle, deadline = [], False, False, time.monotonic() + timeout
     with connect(url, open_timeout=10, max_size=None) as channels:
         channels.send(json.dumps(request))
-        while True:
+        # The reply (shell) may overtake the printed text (iopub); "idle" on iopub comes after all of it.
+        while not (replied and idle):
             reply = json.loads(channels.recv(timeout=max(0.1, deadline - time.monotonic())))
             if reply.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
@@ -329,13 +201,16 @@ def run_in_kernel(jupyter, kernel_id, code, timeout=30):
             elif kind == "error":
                 raise AssertionError("\n".join(content["traceback"]))
             elif kind == "execute_reply":
-                return "".join(printed)
+                replied = True
+            elif kind == "status":
+                idle = content["execution_state"] == "idle"
+    return "".join(printed)
 
 
 def test_a_server_started_in_a_kernel_is_reached_at_its_proxied_url(jupyter):
     # The whole Binder story: Jupyter starts the kernel, the kernel starts the server and names
     # the proxied address itself, and the browser reaches it through Jupyter.
-    kernel = jupyter.api("POST", "api/kernels")
+    kernel = jupyter.api("kernels", method="POST")
     try:
         printed = run_in_kernel(jupyter, kernel["id"], "\n".join([
             "from wstutorial import echo, serve_in_background",
@@ -346,20 +221,17 @@ def test_a_server_started_in_a_kernel_is_reached_at_its_proxied_url(jupyter):
         address = printed.strip()
         assert address.startswith(f"{BASE_URL}proxy/") and address.endswith("/")
         with chromium_page() as page:
-            page.goto(f"http://127.0.0.1:{jupyter.port}{address}?token={jupyter.token}")
+            page.goto(f"{jupyter.origin}{address}?token={jupyter.token}")
             wait_connected(page)
             exchange(page, "hello, kernel")
             screenshot(page, "page-proxied-from-kernel-en")
         assert "Received: hello, kernel" in run_in_kernel(jupyter, kernel["id"], "print(server.log)")
     finally:
-        jupyter.api("DELETE", f"api/kernels/{kernel['id']}")
+        jupyter.api(f"kernels/{kernel['id']}", method="DELETE")
 
 
 # The lesson itself, in JupyterLab: the page in its frame and the widget, in one room.
 
-# The copy has no execution counts: a number in every prompt means this run reached every cell.
-EVERY_CELL_RAN = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-    .every(prompt => /\\[\\d+\\]/.test(prompt.textContent))"""
 IN_ROOM = {
     "en": {"connected": "Connected to WebSocket server", "message": "Message: Server: {text}",
            "placeholder": "Type your message...", "send": "Send"},
@@ -371,35 +243,26 @@ IN_ROOM = {
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_lesson_04_in_jupyterlab_puts_the_framed_page_and_the_widget_in_one_room(jupyter, lang):
     words = IN_ROOM[lang]
-    with chromium_page(viewport={"width": 1280, "height": 1400}) as page:
-        try:
-            page.goto(f"{jupyter.url}lab/workspaces/test-{lang}/tree/{lang}/{LESSON}?token={jupyter.token}")
-            jupyter.wait_for_connected_kernel()
-            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=LAB_TIMEOUT_MS)
-            page.locator("li.lm-MenuBar-item", has_text="Run").click()
-            page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
+    with lab_page(jupyter, f"lab-04-{lang}", {"width": 1280, "height": 1400}) as page:
+        open_notebook(page, jupyter, f"{lang}/{LESSON}", workspace=f"test-{lang}", timeout_ms=LAB_TIMEOUT_MS)
+        run_all_cells(page)
 
-            # The kernel found /user/learner/ itself; the framed page connected through the proxy.
-            frame = page.frame_locator("iframe").first
-            connected = f"{words['connected']} ws://127.0.0.1:{jupyter.port}{BASE_URL}proxy/"
-            frame.locator("#status").filter(has_text=connected).wait_for(timeout=LAB_TIMEOUT_MS)
-            # A person types in the framed page, and the widget shows it...
-            frame.locator("#messageInput").fill(f"typed in the frame ({lang})")
-            frame.locator("#sendButton").click()
-            widget = page.locator(".widget-vbox", has=page.get_by_placeholder(words["placeholder"])).first
-            widget.get_by_text(words["message"].format(text=f"typed in the frame ({lang})"), exact=True).wait_for(
-                timeout=TIMEOUT_MS)
-            # ...then types in the widget, and the framed page shows it.
-            widget.get_by_placeholder(words["placeholder"]).fill(f"typed in the widget ({lang})")
-            widget.get_by_role("button", name=words["send"], exact=True).click()
-            frame.get_by_text(words["message"].format(text=f"typed in the widget ({lang})"), exact=True).wait_for(
-                timeout=TIMEOUT_MS)
-            page.wait_for_function(EVERY_CELL_RAN, timeout=LAB_TIMEOUT_MS)
-            assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count() == 0
-            page.locator("iframe").first.scroll_into_view_if_needed()
-            screenshot(page, f"lab-04-{lang}")
-        except Exception:
-            screenshot(page, f"lab-04-{lang}-failed")
-            raise
-        finally:
-            jupyter.shut_down_kernels()
+        # The kernel found /user/learner/ itself; the framed page connected through the proxy.
+        frame = page.frame_locator("iframe").first
+        connected = f"{words['connected']} ws://127.0.0.1:{jupyter.port}{BASE_URL}proxy/"
+        frame.locator("#status").filter(has_text=connected).wait_for(timeout=LAB_TIMEOUT_MS)
+        # A person types in the framed page, and the widget shows it...
+        frame.locator("#messageInput").fill(f"typed in the frame ({lang})")
+        frame.locator("#sendButton").click()
+        widget = page.locator(".widget-vbox", has=page.get_by_placeholder(words["placeholder"])).first
+        widget.get_by_text(words["message"].format(text=f"typed in the frame ({lang})"), exact=True).wait_for(
+            timeout=TIMEOUT_MS)
+        # ...then types in the widget, and the framed page shows it.
+        widget.get_by_placeholder(words["placeholder"]).fill(f"typed in the widget ({lang})")
+        widget.get_by_role("button", name=words["send"], exact=True).click()
+        frame.get_by_text(words["message"].format(text=f"typed in the widget ({lang})"), exact=True).wait_for(
+            timeout=TIMEOUT_MS)
+        # The copy has no execution counts: a number in every prompt means this run reached every cell.
+        wait_for_run_all(page, jupyter, f"{lang}/{LESSON}", LAB_TIMEOUT_MS)
+        page.locator("iframe").first.scroll_into_view_if_needed()
+        screenshot(page, f"lab-04-{lang}")
