@@ -158,3 +158,15 @@ def test_an_unawaited_task_error_goes_to_the_server_log_not_to_the_cell(start_se
     assert round_trip(server.url, "still serving") == "Server: still serving"
     assert capfd.readouterr() == ("", "")
     assert [r for r in caplog.records if r.name == "asyncio"] == []
+
+
+def test_an_unawaited_task_error_goes_to_the_log_of_the_server_whose_handler_started_it(start_server, echo_server):
+    server = start_server(starts_a_failing_task)
+    assert round_trip(server.url, "hello") == "Server: hello"
+
+    def reported():
+        loop.run(collect_garbage(), timeout=5)
+        return any(entry.startswith("Error in a background task") for entry in server.log)
+
+    assert wait_until(reported), server.log
+    assert not any(entry.startswith("Error in a background task") for entry in echo_server.log), echo_server.log

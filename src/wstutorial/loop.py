@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import threading
+import weakref
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -27,6 +29,11 @@ _loop: asyncio.AbstractEventLoop | None = None
 # Errors no task collected ("Task exception was never retrieved"), when no server could take them.
 unhandled: list[str] = []
 
+# The server whose handler runs in this context (server.py sets it). Tasks remember it when they
+# are made, so an error nobody collects from a task a handler started goes to that server's log.
+current_server: contextvars.ContextVar[Any] = contextvars.ContextVar("wstutorial_server")
+_task_servers: weakref.WeakKeyDictionary[asyncio.Future[Any], Any] = weakref.WeakKeyDictionary()
+
 
 class LoopBlockedError(RuntimeError):
     """The background loop does not answer: some handler blocks it. The message says what to do."""
@@ -39,6 +46,7 @@ def get_loop() -> asyncio.AbstractEventLoop:
         if _loop is None or _loop.is_closed():
             loop = asyncio.new_event_loop()
             loop.set_exception_handler(_record_unhandled)
+            loop.set_task_factory(_task_remembering_its_server)
             ready = threading.Event()
 
             def run() -> None:
@@ -82,13 +90,23 @@ def in_loop_thread() -> bool:
     return _loop is not None and threading.current_thread().name == THREAD_NAME
 
 
+def _task_remembering_its_server(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
+    task = asyncio.Task(coro, loop=loop, **options)
+    server = current_server.get(None)
+    if server is not None:
+        _task_servers[task] = server
+    return task
+
+
 def _record_unhandled(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     # asyncio's default handler prints; printed text would land in whichever cell is running.
     error = context.get("exception")
     text = f"{context.get('message', '')}: {type(error).__name__}: {error}" if error else context.get("message", "")
     from .server import running_servers  # here, not at the top: server imports this module
 
-    servers = running_servers()
+    task = context.get("future")
+    owner = _task_servers.get(task) if task is not None else None
+    servers = [owner] if owner is not None else running_servers()
     for server in servers:
         server.log.append(t("background_error", text=text))
     if not servers:

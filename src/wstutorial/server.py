@@ -14,7 +14,6 @@ running, so events go to ``server.log`` and a cell shows them.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import errno
 import inspect
 import weakref
@@ -37,7 +36,6 @@ START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 CLOSE_GRACE = 0.2  # how long stop() from a cell waits for clients to answer the close (see _end_unanswered_closes)
 
-_current_server: contextvars.ContextVar[BackgroundServer] = contextvars.ContextVar("server")
 _running: weakref.WeakSet[BackgroundServer] = weakref.WeakSet()
 
 
@@ -59,7 +57,7 @@ def log(text: object) -> None:
     The notebook's answer to the article's ``console.log``: a cell shows ``server.log``.
     """
     try:
-        server = _current_server.get()
+        server = loop.current_server.get()
     except LookupError:
         raise RuntimeError(t("log_outside_handler")) from None
     server.log.append(str(text))
@@ -279,7 +277,7 @@ class BackgroundServer:
 
     async def _run_handler(self, websocket: ServerConnection) -> None:
         # Runs in the task websockets made for this connection, so log() finds this server.
-        _current_server.set(self)
+        loop.current_server.set(self)
         try:
             await self.handler(websocket)
         except ConnectionClosedOK:
