@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import socket
+import ssl
 
 import pytest
+import trustme
 
 import wstutorial
 import wstutorial.reruns
@@ -84,3 +86,26 @@ def run_cell(monkeypatch):
         return namespace
 
     return run
+
+
+# TLS without the Internet (lesson 07): a local certificate authority made by trustme, a server
+# context holding a certificate it signed, and a client context that trusts it.
+
+
+@pytest.fixture(scope="session")
+def ca():
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def server_context(ca):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    return context
+
+
+@pytest.fixture(scope="session")
+def trusting(ca):
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return context

@@ -9,12 +9,10 @@ import json
 import logging
 import re
 import socket
-import ssl
 import threading
 import time
 
 import pytest
-import trustme
 from websockets.server import ServerProtocol
 
 import wstutorial.chat
@@ -673,24 +671,6 @@ def test_a_broadcast_that_is_no_envelope_reaches_a_reconnecting_client(start_ser
 
 
 # wss:// (lesson 07): ChatClient(url, ssl=context) with a local authority made by trustme.
-
-@pytest.fixture(scope="module")
-def ca():
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def server_context(ca):
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    return context
-
-
-@pytest.fixture(scope="module")
-def trusting(ca):
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return context
 
 
 @pytest.mark.parametrize("reconnect", [False, True], ids=["once", "reconnecting"])

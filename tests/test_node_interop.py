@@ -17,7 +17,7 @@ import pytest
 from websockets.sync.client import connect
 
 from helpers import wait_until
-from wstutorial import echo, loop, serve_in_background
+from wstutorial import loop
 from wstutorial.nodeserver import ArticleNodeServer, node_missing
 
 pytestmark = pytest.mark.usefixtures("english")

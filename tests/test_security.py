@@ -10,7 +10,6 @@ from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import trustme
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 from websockets.frames import CloseCode
 from websockets.sync.client import connect
@@ -89,24 +88,6 @@ async def who_is_calling(websocket):
     async for message in websocket:
         await websocket.send(f"Server: {message}")
 
-
-@pytest.fixture(scope="module")
-def ca():
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def server_context(ca):
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    return context
-
-
-@pytest.fixture(scope="module")
-def trusting(ca):
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return context
 
 
 # TLS
