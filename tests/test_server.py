@@ -708,3 +708,16 @@ def test_a_dropped_connection_is_described_in_the_learners_language():
     dropped = ConnectionClosedError(None, None)
     assert close_details(dropped, "id") == {"code": "1006", "reason": " (tanpa frame penutup)"}
     assert close_details(dropped, "en") == {"code": "1006", "reason": " (no close frame)"}
+
+
+def test_stop_does_not_wait_for_a_socket_that_never_sends_a_request(start_server):
+    # Browsers open spare sockets ahead of need; websockets would wait open_timeout (10 s) for their
+    # request, and on Python 3.12 asyncio's wait_closed() waits for them too.
+    server = start_server(echo)
+    with socket.create_connection((server.host, server.port)) as idle, connect(server.url) as client:
+        client.send("hello")
+        assert client.recv(timeout=5) == "Server: hello"
+        server.stop()
+        idle.settimeout(5)
+        assert idle.recv(1) == b""  # closed by the server, not left to time out
+    assert not any("did not return" in entry for entry in server.log), server.log  # no forced stop

@@ -146,6 +146,8 @@ class BackgroundServer:
         self._rerun_keys: list[Hashable] = []  # the notebook cell that made it, if any
         # Connections stop() closed without the client's answer to the close frame (see stop).
         self._closed_unanswered: weakref.WeakSet[ServerConnection] = weakref.WeakSet()
+        # Every connection, opening ones too: websockets' own set holds only those past the handshake.
+        self._every_connection: weakref.WeakSet[ServerConnection] = weakref.WeakSet()
 
     @property
     def url(self) -> str:
@@ -218,7 +220,14 @@ class BackgroundServer:
 
     async def _start(self) -> None:
         try:
-            options = {"create_connection": BatchedWritesConnection, **self.options}
+            connection_class = self.options.get("create_connection", BatchedWritesConnection)
+
+            def create_connection(*args: Any, **kwargs: Any) -> ServerConnection:
+                connection = connection_class(*args, **kwargs)
+                self._every_connection.add(connection)
+                return connection
+
+            options = {**self.options, "create_connection": create_connection}
             self._server = await serve(
                 self._run_handler, self.host, self.port, logger=self._logger, **options
             )
@@ -235,6 +244,10 @@ class BackgroundServer:
         self._server.close()  # websockets sends 1001 and waits for each client to answer it
         for connection in connections:
             _read_to_the_end(connection)
+        for connection in self._opening_connections():
+            # A browser opens spare sockets ahead of need and may never send a request on them:
+            # websockets would wait open_timeout (10 s) for one. The server is going away.
+            connection.transport.abort()
         try:
             async with asyncio.timeout(timeout):
                 if grace is not None:
@@ -245,9 +258,15 @@ class BackgroundServer:
             for task in list(self._server.handler_tasks):
                 task.cancel()
             # A peer that stopped reading leaves even the close frame stuck in a full buffer.
-            for connection in list(self._server.all_connections):
-                connection.transport.abort()
+            for connection in list(self._every_connection):
+                if hasattr(connection, "transport"):  # set once the socket is connected
+                    connection.transport.abort()
             await self._server.wait_closed()
+
+    def _opening_connections(self) -> list[ServerConnection]:
+        return [
+            c for c in self._every_connection if c.protocol.state is State.CONNECTING and hasattr(c, "transport")
+        ]
 
     async def _end_unanswered_closes(self, connections: list[ServerConnection], grace: float) -> None:
         """Give clients `grace` seconds to answer the close frame, then end TCP without their answer.
