@@ -171,6 +171,18 @@ def test_status_shows_the_servers_close_code_and_reason(start_server, chat):
     assert client.status == "Connection closed: code 4000 (bye)"
 
 
+async def closes_with_markup_in_the_reason(websocket):
+    await websocket.close(4000, "<b>bye</b>")
+
+
+def test_status_shows_markup_from_the_server_as_text(start_server, chat):
+    server = start_server(closes_with_markup_in_the_reason)
+    client = chat(server.url, lang="en")
+    assert client.wait_closed(timeout=5) == 4000
+    assert client.status == "Connection closed: code 4000 (<b>bye</b>)"
+    assert "<b>" not in client.status_label.value  # the widget shows it as text
+
+
 def test_a_refused_handshake_says_http_403_and_prints_nothing(start_server, chat, capfd, caplog):
     def forbid(connection, request):
         return connection.respond(403, "no")

@@ -128,7 +128,7 @@ class ChatClient:
         self._settled = threading.Event()  # the connection attempt is over, one way or another
         self._changed = threading.Condition()
 
-        self.status_label = widgets.Label()
+        self.status_label = widgets.HTML()  # an HTML widget wraps a long explanation; a Label cuts it off
         self.input = widgets.Text(placeholder=t("placeholder", self.lang))
         self.send_button = widgets.Button(description=t("send", self.lang))
         self.messages_view = widgets.HTML()
@@ -157,7 +157,7 @@ class ChatClient:
     @property
     def status(self) -> str:
         """The connection status line, as the widget shows it."""
-        return self.status_label.value
+        return html.unescape(self.status_label.value)
 
     def send(self, text: str | bytes) -> None:
         """Send one message, as typing it and pressing Send does. Raises if it cannot be sent.
@@ -413,7 +413,7 @@ class ChatClient:
         self._settled.set()
 
     def _set_status(self, text: str) -> None:
-        self.status_label.value = text
+        self.status_label.value = html.escape(text)
 
     def _connect_options(self) -> dict[str, Any]:
         """What every connect() gets besides the URL: TLS context and Origin, when given."""
