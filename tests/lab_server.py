@@ -1,11 +1,12 @@
 """A real JupyterLab for the browser tests: started in a temporary home, stopped, and checked.
 
-test_lab_browser.py (lesson 01) and test_page_browser.py (jupyter-server-proxy, and lesson 04 under a
-hub-like base URL) drive the same kind of server: JupyterLab on 127.0.0.1 with a token, serving a copy
-of notebooks/ (autosave never touches the committed lessons) in which the lesson under test has no
-outputs (all the page shows comes from the test's own run), every Jupyter and IPython folder inside the
-temporary home, and no kernel process alive once it has stopped. Here too: what a person does in the
-page -- open a notebook once its kernel is ready, Run All, wait until every cell has run and none failed.
+test_lab_browser.py (every lesson; lesson 01's chat) and test_page_browser.py (jupyter-server-proxy,
+and lesson 04 under a hub-like base URL) drive the same kind of server: JupyterLab on 127.0.0.1 with a
+token, serving a copy of notebooks/ (autosave never touches the committed lessons) in which the lesson
+under test has no outputs (all the page shows comes from the test's own run), every Jupyter and IPython
+folder inside the temporary home, and no kernel process alive once it has stopped. Here too: what a
+person does in the page -- open a notebook once its kernel is ready, Run All, wait until every cell has
+run and none failed -- and what the page then shows: widgets and plots drawn, no widget that failed.
 """
 
 from __future__ import annotations
@@ -39,6 +40,20 @@ LAB_SETTINGS = {
         "fetchNews": "false", "checkForUpdates": False,
     },
 }
+WIDGET = "application/vnd.jupyter.widget-view+json"
+# Where the page shows an output of a MIME type: a widget's view goes into its output's panel
+# (ipywidgets marks it jupyter-widgets; the panel has no data-mime-type), a picture is marked.
+SHOWN_AS = {WIDGET: ".jp-OutputArea-output > .jupyter-widgets", "image/png": '[data-mime-type="image/png"]'}
+# Outputs the page shows, and how many of them have a visible size (and, for a picture, a decoded
+# image): an output that did not render takes no room.
+RENDERED = """selector => {
+    const outputs = [...document.querySelectorAll(`.jp-OutputArea ${selector}`)];
+    const shown = outputs.filter(output => output.offsetHeight > 0 && output.offsetWidth > 0
+        && [...output.querySelectorAll('img')].every(img => img.complete && img.naturalWidth > 0));
+    return [outputs.length, shown.length];
+}"""
+# What JupyterLab's widget manager writes in place of a widget it could not render.
+WIDGET_FAILURES = ("Error displaying widget", "Failed to load model", "[object Object]")
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the server is on loopback
 IDLE_NOTEBOOK = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 IDLE_STATUS = re.compile(r"\| Idle$")  # the status bar: "Python 3 (ipykernel) | Idle"
@@ -75,6 +90,11 @@ class JupyterLab:
         with NO_PROXY.open(request, timeout=10) as response:
             body = response.read()
         return json.loads(body) if body else None
+
+    def clear(self, path: str) -> None:
+        """Clear the outputs and execution counts of `path` in the copy, before a page opens it:
+        a number in a prompt then means this run reached that cell (an earlier test may have saved it)."""
+        clear_outputs(self.home / "notebooks" / path)
 
     def log_tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
@@ -183,11 +203,15 @@ def stop(lab: JupyterLab) -> None:
 def copy_notebooks(root: Path, lesson: str) -> None:
     shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     for path in root.glob(f"*/{lesson}"):
-        notebook = nbformat.read(path, as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-        nbformat.write(notebook, path)
+        clear_outputs(path)
+
+
+def clear_outputs(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(notebook, path)
 
 
 def free_port() -> int:
@@ -245,20 +269,34 @@ def run_all_cells(page) -> None:
     page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
 
 
-def wait_for_run_all(page, lab: JupyterLab, path: str, timeout_ms: float) -> None:
-    """Until every code cell of `path` has run, and none failed; says which did not run, or failed."""
+def wait_for_run_all(page, lab: JupyterLab, path: str, timeout_ms: float) -> dict:
+    """Until every code cell of `path` has run, and none failed; says which did not run, or failed.
+    Returns the notebook as the page saved it."""
     try:
         page.wait_for_function(ALL_CELLS_RAN, timeout=timeout_ms)
     except Exception as timeout:
         pending = page.evaluate(NOT_RUN)
         raise AssertionError(f"Run All did not finish; cells not run: {pending}; "
                              f"failed: {saved_errors(page, lab, path)}") from timeout
-    failed = saved_errors(page, lab, path)
+    saved = saved_notebook(page, lab, path)
+    failed = errors(saved)
     assert not failed, f"cells failed in Run All: {failed}"
+    return saved
 
 
 def saved_errors(page, lab: JupyterLab, path: str) -> list[str]:
     """The error outputs of `path`, saved from the page (the page renders an error like any stderr)."""
+    return errors(saved_notebook(page, lab, path))
+
+
+def errors(notebook: dict) -> list[str]:
+    return [f"{(cell['source'].splitlines() or [''])[0]!r}: {output['ename']}: {output['evalue']}"
+            for cell in notebook["cells"] if cell["cell_type"] == "code"
+            for output in cell["outputs"] if output["output_type"] == "error"]
+
+
+def saved_notebook(page, lab: JupyterLab, path: str) -> dict:
+    """`path` as the page has it, saved from the page (File > Save), as JSON."""
     before = lab.api(f"contents/{path}?content=0")["last_modified"]
     page.locator("li.lm-MenuBar-item", has_text="File").click()
     page.locator(".lm-Menu-itemLabel").get_by_text(re.compile(r"^Save( Notebook)?$")).click()
@@ -274,6 +312,40 @@ def saved_errors(page, lab: JupyterLab, path: str) -> list[str]:
             pass
         assert time.monotonic() < deadline, f"JupyterLab did not save {path}:\n{lab.log_tail()}"
         time.sleep(0.2)
-    return [f"{(cell['source'].splitlines() or [''])[0]!r}: {output['ename']}: {output['evalue']}"
-            for cell in saved["content"]["cells"] if cell["cell_type"] == "code"
-            for output in cell["outputs"] if output["output_type"] == "error"]
+    return saved["content"]
+
+
+def widget_failures(page) -> list[str]:
+    """The lines of the page that say a widget did not render (an output nbclient never sees)."""
+    text = page.locator("body").inner_text()
+    return [line.strip() for line in text.splitlines() if any(failure in line for failure in WIDGET_FAILURES)]
+
+
+def wait_for_outputs_shown(page, notebook: dict, mimes: tuple[str, ...], timeout_ms: float) -> None:
+    """Until the page shows every output of `notebook` of these MIME types (widget views, plots)."""
+    for mime in mimes:
+        count = sum(mime in output.get("data", {}) for cell in notebook["cells"] if cell["cell_type"] == "code"
+                    for output in cell["outputs"])
+        try:
+            page.wait_for_function(f"selector => ({RENDERED})(selector)[1] === {count}", arg=SHOWN_AS[mime],
+                                   timeout=timeout_ms)
+        except Exception as timeout:
+            outputs, shown = page.evaluate(RENDERED, SHOWN_AS[mime])
+            raise AssertionError(f"{mime}: the notebook has {count} outputs, the page {outputs}, shown {shown}; "
+                                 f"failures on the page: {widget_failures(page)}") from timeout
+        outputs, shown = page.evaluate(RENDERED, SHOWN_AS[mime])
+        assert outputs == shown == count, f"{mime}: the notebook has {count}, the page {outputs}, shown {shown}"
+
+
+def whole_notebook_screenshot(page, name: str) -> Path:
+    """The whole notebook in one picture: the notebook scrolls inside its panel, not the page,
+    so the viewport grows to the notebook's height for the shot (then shrinks back)."""
+    viewport = page.viewport_size
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer").first
+    extra = notebook.evaluate("panel => { panel.scrollTop = 0; return panel.scrollHeight - panel.clientHeight; }")
+    page.set_viewport_size({"width": viewport["width"], "height": min(viewport["height"] + extra, 16_000)})
+    try:
+        page.wait_for_timeout(300)  # the panel lays out again
+        return screenshot(page, name)
+    finally:
+        page.set_viewport_size(viewport)
