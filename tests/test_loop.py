@@ -170,3 +170,26 @@ def test_an_unawaited_task_error_goes_to_the_log_of_the_server_whose_handler_sta
 
     assert wait_until(reported), server.log
     assert not any(entry.startswith("Error in a background task") for entry in echo_server.log), echo_server.log
+
+
+async def fails_in_a_reference_cycle():
+    me = asyncio.current_task()  # task -> error -> traceback -> this frame -> task: only gc frees it
+    raise ValueError("nobody awaited me")
+
+
+async def starts_a_task_that_fails_in_a_cycle(websocket):
+    asyncio.create_task(fails_in_a_reference_cycle())
+    await websocket.wait_closed()
+
+
+def test_an_error_from_a_task_the_garbage_collector_frees_goes_to_its_own_server_only(start_server, echo_server):
+    starter = start_server(starts_a_task_that_fails_in_a_cycle)
+    with connect(starter.url):
+        pass
+
+    def reported():
+        loop.run(collect_garbage(), timeout=5)
+        return any("nobody awaited me" in entry for entry in starter.log)
+
+    assert wait_until(reported), starter.log
+    assert not any("nobody awaited me" in entry for entry in echo_server.log), echo_server.log

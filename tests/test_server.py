@@ -187,11 +187,19 @@ def test_a_normal_stop_waits_for_handlers_and_cancels_none(echo_server):
     assert not any("did not return" in entry for entry in echo_server.log), echo_server.log
 
 
-def test_stop_from_a_running_event_loop_returns_quickly_and_its_clients_still_get_1001(echo_server):
+@pytest.mark.parametrize("scheme", ["ws", "wss"])
+def test_stop_from_a_running_event_loop_returns_quickly_and_its_clients_still_get_1001(
+    scheme, start_server, server_context, trusting
+):
     # A notebook cell calls stop() on the kernel's event loop, where its own clients live: until
-    # stop() returns, they cannot answer the close frame.
+    # stop() returns, they cannot answer the close frame (nor, over TLS, the TLS shutdown).
+    tls = {"ssl": server_context} if scheme == "wss" else {}
+    echo_server = start_server(echo, **tls)
+
     async def client_on_the_blocked_loop():
-        async with async_connect(echo_server.url, open_timeout=5, ping_interval=None) as client:
+        async with async_connect(
+            echo_server.url, open_timeout=5, ping_interval=None, **({"ssl": trusting} if tls else {})
+        ) as client:
             await client.send("hello")
             assert await client.recv() == "Server: hello"
             started = time.monotonic()
@@ -721,3 +729,14 @@ def test_stop_does_not_wait_for_a_socket_that_never_sends_a_request(start_server
         idle.settimeout(5)
         assert idle.recv(1) == b""  # closed by the server, not left to time out
     assert not any("did not return" in entry for entry in server.log), server.log  # no forced stop
+
+
+def test_stop_does_not_wait_for_a_socket_still_in_its_tls_handshake(start_server, server_context):
+    # Python 3.12's asyncio waits for such a socket in Server.wait_closed(), up to open_timeout,
+    # where no ServerConnection can reach it yet.
+    server = start_server(echo, ssl=server_context, open_timeout=20)
+    with socket.create_connection((server.host, server.port)):  # no ClientHello yet
+        assert wait_until(lambda: server._every_connection)
+        server.stop()  # on 3.12 this raised TimeoutError after 10 s
+    assert not server.running
+    assert server.log == []  # no forced stop: no handler was there to cancel

@@ -12,7 +12,6 @@ import asyncio
 import concurrent.futures
 import contextvars
 import threading
-import weakref
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -32,7 +31,6 @@ unhandled: list[str] = []
 # The server whose handler runs in this context (server.py sets it). Tasks remember it when they
 # are made, so an error nobody collects from a task a handler started goes to that server's log.
 current_server: contextvars.ContextVar[Any] = contextvars.ContextVar("wstutorial_server")
-_task_servers: weakref.WeakKeyDictionary[asyncio.Future[Any], Any] = weakref.WeakKeyDictionary()
 
 
 class LoopBlockedError(RuntimeError):
@@ -90,11 +88,18 @@ def in_loop_thread() -> bool:
     return _loop is not None and threading.current_thread().name == THREAD_NAME
 
 
+class Task(asyncio.Task):  # type: ignore[type-arg]
+    """A task a handler started, carrying its server (a weak map loses it when gc breaks a cycle)."""
+
+    server: Any = None
+
+
 def _task_remembering_its_server(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
-    task = asyncio.Task(coro, loop=loop, **options)
     server = current_server.get(None)
-    if server is not None:
-        _task_servers[task] = server
+    if server is None:
+        return asyncio.Task(coro, loop=loop, **options)
+    task = Task(coro, loop=loop, **options)
+    task.server = server
     return task
 
 
@@ -105,7 +110,7 @@ def _record_unhandled(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) 
     from .server import running_servers  # here, not at the top: server imports this module
 
     task = context.get("future")
-    owner = _task_servers.get(task) if task is not None else None
+    owner = getattr(task, "server", None)
     servers = [owner] if owner is not None else running_servers()
     for server in servers:
         server.log.append(t("background_error", text=text))

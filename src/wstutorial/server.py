@@ -252,7 +252,7 @@ class BackgroundServer:
             async with asyncio.timeout(timeout):
                 if grace is not None:
                     await self._end_unanswered_closes(connections, grace)
-                await self._server.wait_closed()
+                await self._connections_and_handlers_done()
         except TimeoutError:
             self.log.append(t("stop_forced", timeout=timeout))
             for task in list(self._server.handler_tasks):
@@ -261,7 +261,16 @@ class BackgroundServer:
             for connection in list(self._every_connection):
                 if hasattr(connection, "transport"):  # set once the socket is connected
                     connection.transport.abort()
-            await self._server.wait_closed()
+            await self._connections_and_handlers_done()
+
+    async def _connections_and_handlers_done(self) -> None:
+        # Not asyncio's Server.wait_closed(): on Python 3.12 it also waits for sockets still in
+        # their TLS handshake, which no ServerConnection can reach yet (up to open_timeout).
+        # The listening socket is already closed, so the port is free.
+        waiters = [c.connection_lost_waiter for c in list(self._every_connection) if hasattr(c, "transport")]
+        waiters += list(self._server.handler_tasks)
+        if waiters:
+            await asyncio.wait(waiters)
 
     def _opening_connections(self) -> list[ServerConnection]:
         return [
@@ -292,7 +301,12 @@ class BackgroundServer:
             closing = connection.protocol.state in (State.CLOSING, State.CLOSED)
             if closing and not connection.connection_lost_waiter.done():
                 self._closed_unanswered.add(connection)
-                connection.transport.close()
+                if connection.transport.get_extra_info("sslcontext") is not None:
+                    # TLS: close() would wait for the client's close_notify, which it cannot send
+                    # either (ssl_shutdown_timeout, 30 s). The close frame has left already.
+                    connection.transport.abort()
+                else:
+                    connection.transport.close()
 
     async def _run_handler(self, websocket: ServerConnection) -> None:
         # Runs in the task websockets made for this connection, so log() finds this server.
