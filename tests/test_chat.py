@@ -608,6 +608,14 @@ def test_keepalive_finds_a_server_that_stopped_answering_and_reconnects(start_se
     assert client.close_code == 1011 and client.close_reason == "keepalive ping timeout"
 
 
+def test_keepalive_finds_a_server_that_stopped_answering_without_reconnect_too(start_server, chat):
+    server = start_server(stops_answering, ping_interval=None, close_timeout=0.2)
+    client = chat(server.url, lang="en", ping_interval=0.2, ping_timeout=0.2)
+    assert client.wait_for(1) == ["hello, then silence"]
+    assert client.wait_closed(timeout=10) == 1011
+    assert client.close_reason == "keepalive ping timeout"
+
+
 def test_send_button_while_reconnecting_puts_the_message_in_the_outbox_and_clears_the_box(refused_url, chat):
     client = chat(refused_url, lang="en", reconnect=fast())
     client.wait_state("reconnecting")

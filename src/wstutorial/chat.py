@@ -276,8 +276,7 @@ class ChatClient:
         except ConnectionClosed:
             pass
         finally:
-            self.close_code = self._websocket.close_code
-            self.close_reason = self._websocket.close_reason or ""
+            self._remember_close(self._websocket)
             closed = close_values(self.close_code, self.close_reason)
             self._settle("closed", t("closed", self.lang, **closed))
 
@@ -290,9 +289,7 @@ class ChatClient:
                 try:
                     websocket = await connect(
                         url, open_timeout=self.open_timeout, subprotocols=[PROTOCOL],
-                        ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
-                        close_timeout=CLOSE_TIMEOUT, logger=LogToList(self.log),
-                        **self._connect_options(),
+                        logger=LogToList(self.log), **self._connect_options(),
                     )
                 except asyncio.CancelledError:
                     raise
@@ -306,10 +303,7 @@ class ChatClient:
                     try:
                         await self._talk(websocket)
                     finally:
-                        # Ours if we closed first (1011 when keepalive gave up), else the server's.
-                        frame = websocket.protocol.close_sent or websocket.protocol.close_rcvd
-                        self.close_code = frame.code if frame else websocket.close_code
-                        self.close_reason = frame.reason if frame else websocket.close_reason or ""
+                        self._remember_close(websocket)
                         why = t("closed", self.lang, **close_values(self.close_code, self.close_reason))
                     backoff.connection_lasted(time.monotonic() - opened)
                 delay = backoff.next_delay()
@@ -415,11 +409,23 @@ class ChatClient:
     def _set_status(self, text: str) -> None:
         self.status_label.value = html.escape(text)
 
+    def _remember_close(self, websocket: ClientConnection) -> None:
+        # Ours if we closed first (1011 when keepalive gave up), else the server's; 1006 for neither.
+        frame = websocket.protocol.close_sent or websocket.protocol.close_rcvd
+        self.close_code = frame.code if frame else websocket.close_code
+        self.close_reason = frame.reason if frame else websocket.close_reason or ""
+
     def _connect_options(self) -> dict[str, Any]:
-        """What every connect() gets besides the URL: TLS context and Origin, when given."""
+        """What every connect() gets besides the URL: keepalive, and TLS context and Origin when given."""
         # Only a given context: websockets refuses ssl=None for a wss:// URL (its default is its own).
         options: dict[str, Any] = {"ssl": self.ssl} if self.ssl is not None else {}
-        return {**options, "origin": self.origin}
+        return {
+            **options,
+            "origin": self.origin,
+            "ping_interval": self.ping_interval,
+            "ping_timeout": self.ping_timeout,
+            "close_timeout": CLOSE_TIMEOUT,  # a peer that stopped answering is not waited for 10 s
+        }
 
     def _explain(self, error: Exception) -> str:
         secure = self.url.lower().startswith("wss:")
